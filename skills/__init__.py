@@ -1,0 +1,1 @@
+"""Built-in skills: one folder each, with its code and `sentences/<lang>.yaml`."""
