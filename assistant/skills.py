@@ -47,7 +47,10 @@ class Reply:
     earcon: str | None = None
     on_answer: Callable[[str], Reply] | None = None
     """When set, the reply is a question: the next utterance (no wake word needed) is
-    passed to it as text, and its reply is spoken."""
+    passed to it as text, and its reply is spoken. Called with "" when no answer came."""
+    private: bool = False
+    """True: the journal records nothing of this interaction ("delete what I just said"
+    must not leave itself behind)."""
 
 
 class Clock(Protocol):

@@ -1,0 +1,87 @@
+"""Text to speech: pyttsx3 driving espeak-ng, text in, audio samples out.
+
+Playing is the sink's job. Audio is rendered into memory (pyttsx3's espeak driver
+accepts any file object), so no audio file is ever written. We never call
+pyttsx3's `say()`: on Linux it plays through a shell command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import threading
+import wave
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+# espeak-ng voice ids to prefer per language, best first.
+PREFERRED_VOICES = {"en": ("gmw/en-us", "gmw/en", "en-us", "en"), "ko": ("ko",)}
+
+
+class SpeechError(AssistantError):
+    """The speech synthesiser failed or is not installed."""
+
+
+class Synthesizer:
+    """Renders replies with espeak-ng through pyttsx3. Not thread-safe: one owner thread."""
+
+    def __init__(self, language: str, voice: str | None = None, rate: int = 165, volume: float = 1.0):
+        self.language = language
+        self.gain = volume
+        self._engine = self._init_engine()
+        self._engine.setProperty("voice", voice or self._voice_for(language))
+        self._engine.setProperty("rate", rate)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _init_engine():
+        try:
+            import pyttsx3
+
+            return pyttsx3.init("espeak")
+        except Exception as e:  # pyttsx3 raises RuntimeError/OSError when libespeak-ng is missing
+            raise SpeechError(f"cannot start espeak-ng through pyttsx3: {e}") from None
+
+    def _voice_for(self, language: str) -> str:
+        voices = {v.id: v for v in self._engine.getProperty("voices")}
+        for candidate in PREFERRED_VOICES.get(language, (language,)):
+            if candidate in voices:
+                return candidate
+        for voice in voices.values():
+            if any(str(lang).split("-")[0] == language for lang in voice.languages):
+                return voice.id
+        raise SpeechError(f"espeak-ng has no voice for language {language!r}")
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        """Return (int16 mono samples, sample rate) for `text`, with the volume applied."""
+        import numpy as np
+
+        buffer = io.BytesIO()
+        with self._lock, contextlib.redirect_stdout(io.StringIO()):
+            # The espeak driver prints "Audio saved to ..." on stdout, which is where
+            # `--json` output goes: swallow it.
+            self._engine.save_to_file(text, buffer)
+            self._engine.runAndWait()
+        buffer.seek(0)
+        try:
+            with wave.open(buffer, "rb") as w:
+                rate = w.getframerate()
+                samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        except (wave.Error, EOFError):
+            raise SpeechError("espeak-ng produced no audio") from None
+        return apply_gain(samples, self.gain), rate
+
+
+def apply_gain(samples: np.ndarray, gain: float) -> np.ndarray:
+    import numpy as np
+
+    if gain == 1.0:
+        return samples
+    return np.clip(samples.astype(np.float32) * gain, -32768, 32767).astype(np.int16)
