@@ -1,9 +1,181 @@
-"""`assistant system` commands."""
+"""Commands about the device the assistant runs on: `assistant devices` (and, later, `doctor`).
+
+`devices` answers the first question of every audio setup: which microphones and
+speakers can the assistant see, which ones does the system pick by default, and does
+the configured `audio.input_device` / `audio.output_device` name one of them.
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from assistant import config as config_module
+from assistant.cli.common import print_json
+from assistant.errors import AudioError
+
+KINDS = ("input", "output")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    devices = subparsers.add_parser(
+        "devices",
+        help="list microphones and speakers, marking the defaults and the configured ones",
+        description="List the audio input and output devices PortAudio can open. "
+        "Set audio.input_device / audio.output_device to a name (or part of one) or a number shown here.",
+    )
+    devices.add_argument("--json", action="store_true", help="print JSON")
+    devices.set_defaults(handler=show_devices)
+
+    # `assistant doctor` (checks of models, devices, data directory permissions and the
+    # service) registers here, next to `devices`, whose listing it reuses.
+
+
+@dataclass(frozen=True)
+class Device:
+    index: int
+    name: str
+    hostapi: str
+    channels: int
+    default_samplerate: float
+    default: bool
+    configured: bool
+
+
+@dataclass(frozen=True)
+class Configured:
+    """What the configuration asks for on one side, and what it resolves to."""
+
+    value: str | int | None
+    """audio.input_device / audio.output_device as written; None: the system default."""
+    index: int | None
+    """The device it resolves to; None when it resolves to nothing."""
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class DeviceListing:
+    input: list[Device]
+    output: list[Device]
+    configured_input: Configured
+    configured_output: Configured
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input": [asdict(d) for d in self.input],
+            "output": [asdict(d) for d in self.output],
+            "configured": {
+                "input": asdict(self.configured_input),
+                "output": asdict(self.configured_output),
+            },
+        }
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as e:
+        # The Python module loads fine, the C library behind it is missing.
+        raise AudioError(f"PortAudio is not available ({e}); install libportaudio2") from None
+    return sounddevice
+
+
+def _default_index(sd: Any, kind: str) -> int | None:
+    """The index the system picks for `kind`, or None when there is no such device."""
+    try:
+        return int(sd.query_devices(kind=kind)["index"])
+    except sd.PortAudioError:
+        return None
+
+
+def _resolve(sd: Any, value: str | int | None, kind: str) -> Configured:
+    if value is None:
+        return Configured(value, _default_index(sd, kind), None)
+    try:
+        info = sd.query_devices(value, kind=kind)
+    except (ValueError, sd.PortAudioError) as e:
+        # sounddevice explains ambiguous and unknown names well; keep its words.
+        return Configured(value, None, str(e))
+    return Configured(value, int(info["index"]), None)
+
+
+def list_devices(audio: config_module.AudioConfig) -> DeviceListing:
+    """Every device PortAudio offers, split by direction, with the defaults and the
+    configured devices marked."""
+    sd = _sounddevice()
+    try:
+        infos = sd.query_devices()
+        hostapis = sd.query_hostapis()
+    except sd.PortAudioError as e:
+        raise AudioError(f"cannot list audio devices: {e}") from None
+    configured = {
+        "input": _resolve(sd, audio.input_device, "input"),
+        "output": _resolve(sd, audio.output_device, "output"),
+    }
+    listing: dict[str, list[Device]] = {kind: [] for kind in KINDS}
+    for kind in KINDS:
+        default = _default_index(sd, kind)
+        chosen = configured[kind].index if configured[kind].value is not None else None
+        for info in infos:
+            channels = int(info[f"max_{kind}_channels"])
+            if channels == 0:
+                continue
+            listing[kind].append(
+                Device(
+                    index=int(info["index"]),
+                    name=str(info["name"]),
+                    hostapi=str(hostapis[info["hostapi"]]["name"]),
+                    channels=channels,
+                    default_samplerate=float(info["default_samplerate"]),
+                    default=info["index"] == default,
+                    configured=info["index"] == chosen,
+                )
+            )
+    return DeviceListing(
+        listing["input"], listing["output"], configured["input"], configured["output"]
+    )
+
+
+def show_devices(args: argparse.Namespace) -> int:
+    config = config_module.load(args.config)
+    listing = list_devices(config.audio)
+    if args.json:
+        print_json(listing.as_dict())
+        return 0
+    for line in format_listing(listing):
+        print(line)
+    return 0
+
+
+def format_listing(listing: DeviceListing) -> list[str]:
+    lines = []
+    for title, devices in (("Input devices (microphones):", listing.input),
+                           ("Output devices (speakers):", listing.output)):
+        lines.append(title)
+        if not devices:
+            lines.append("  none found")
+        width = max((len(d.name) for d in devices), default=0)
+        for d in devices:
+            marks = [m for m, on in (("default", d.default), ("configured", d.configured)) if on]
+            mark = f"  ({', '.join(marks)})" if marks else ""
+            lines.append(
+                f"  {d.index:>3}  {d.name:<{width}}  {d.hostapi}, {d.channels} ch, "
+                f"{d.default_samplerate:.0f} Hz{mark}"
+            )
+    lines.append("")
+    for kind, setting in (("input", listing.configured_input), ("output", listing.configured_output)):
+        lines.append(f"audio.{kind}_device: {_describe(setting, listing, kind)}")
+    return lines
+
+
+def _describe(setting: Configured, listing: DeviceListing, kind: str) -> str:
+    devices = listing.input if kind == "input" else listing.output
+    names = {d.index: d.name for d in devices}
+    if setting.problem:
+        return f"{setting.value!r} - not usable: {setting.problem}"
+    if setting.value is None:
+        if setting.index is None:
+            return f"not set (system default), but there is no default {kind} device"
+        return f"not set, using the system default: {setting.index} {names.get(setting.index, '')}"
+    return f"{setting.value!r} -> {setting.index} {names.get(setting.index, '')}"
