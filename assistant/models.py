@@ -23,8 +23,6 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import http.client
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -33,17 +31,21 @@ import stat
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from assistant.errors import ModelError
 from assistant.paths import PRIVATE_FILE_MODE, ensure_private_dir
+
+if TYPE_CHECKING:
+    import zipfile
+
+# urllib.request (with ssl), zipfile and importlib.metadata are imported where used:
+# every command module is imported at start-up, and `assistant log list` should not pay
+# for a downloader it never runs.
 
 __all__ = [
     "CATALOGUE",
@@ -241,7 +243,9 @@ def _resolve_configured(config: Any, value: str) -> ModelLocation:
     if found:
         return found
     if _is_package_name(value) or value in CATALOGUE:
-        raise ModelError(f"stt.model: {value!r} is not installed: install it with {install_hint(value)}")
+        raise ModelError(
+            f"stt.model: {value!r} is not installed: install it with {install_hint(value)}"
+        )
     relative = _config_relative(config, value)
     if relative.is_dir():
         return ModelLocation(value, validate_model_dir(relative, "stt.model"), ORIGIN_CONFIG)
@@ -266,6 +270,8 @@ def installed_models(config: Any) -> list[ModelLocation]:
 
 
 def _model_distributions() -> list[str]:
+    import importlib.metadata
+
     names = {n for n in DEFAULT_MODELS_FLAT if _is_package_name(n)}
     for dist in importlib.metadata.distributions():
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
@@ -297,7 +303,9 @@ def install(
     entry = _entry_for(name, url, sha256)
     target = models_dir(config) / name
     if target.exists() and not force:
-        return ModelLocation(name, validate_model_dir(target, f"installed model {name!r}"), ORIGIN_DATA_DIR)
+        return ModelLocation(
+            name, validate_model_dir(target, f"installed model {name!r}"), ORIGIN_DATA_DIR
+        )
     ensure_private_dir(Path(config.data_path))
     ensure_private_dir(models_dir(config))
     downloads = ensure_private_dir(downloads_dir(config))
@@ -319,7 +327,9 @@ def install(
 def remove(config: Any, name: str) -> Path:
     """Delete data-dir model `name` (and any partial download of it); return its old path."""
     if _is_package_name(name) and _package_model(name) is not None:
-        raise ModelError(f"{name} is an installed Python package: remove it with `pip uninstall {name}`")
+        raise ModelError(
+            f"{name} is an installed Python package: remove it with `pip uninstall {name}`"
+        )
     if not _SAFE_NAME.match(name):
         raise ModelError(f"{name!r} is not a model name")
     target = models_dir(config) / name
@@ -369,7 +379,9 @@ def _exclusive(directory: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ModelError("another model installation is running in this data directory") from None
+            raise ModelError(
+                "another model installation is running in this data directory"
+            ) from None
         yield
     finally:
         os.close(fd)
@@ -385,12 +397,16 @@ def _check_free_space(directory: Path, needed: int) -> None:
     free = shutil.disk_usage(directory).free
     if needed and free < needed:
         raise ModelError(
-            f"not enough free space in {directory}: {needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free"
+            f"not enough free space in {directory}: "
+            f"{needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free"
         )
 
 
 def _download(url: str, part: Path, size: int | None, bar_stream: TextIO | None) -> None:
     """Fill `part` with the file at `url`, resuming what an earlier attempt left."""
+    import http.client
+    import urllib.error
+
     last_error = ""
     for attempt in range(DOWNLOAD_ATTEMPTS):
         if attempt:
@@ -423,6 +439,8 @@ def _download(url: str, part: Path, size: int | None, bar_stream: TextIO | None)
 
 def _fetch(url: str, part: Path, have: int, bar_stream: TextIO | None) -> bool:
     """One HTTP request appending to `part`; True when the whole file has arrived."""
+    import urllib.request
+
     headers = {"User-Agent": "assistant-model-installer"}
     if have:
         headers["Range"] = f"bytes={have}-"
@@ -476,6 +494,8 @@ def _verify(part: Path, expected: str) -> None:
 
 
 def _unpack_into_place(archive: Path, entry: CatalogueEntry, target: Path) -> None:
+    import zipfile
+
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging."))
     try:
         try:
@@ -483,7 +503,9 @@ def _unpack_into_place(archive: Path, entry: CatalogueEntry, target: Path) -> No
                 _extract_safely(zf, staging)
         except zipfile.BadZipFile as e:
             archive.unlink(missing_ok=True)
-            raise ModelError(f"the downloaded file is not a valid zip archive ({e}); nothing was installed") from None
+            raise ModelError(
+                f"the downloaded file is not a valid zip archive ({e}); nothing was installed"
+            ) from None
         root = _model_root(staging, entry.top_folder)
         validate_model_dir(root, f"the archive from {entry.url}")
         _swap_into_place(root, target)
@@ -492,7 +514,7 @@ def _unpack_into_place(archive: Path, entry: CatalogueEntry, target: Path) -> No
 
 
 def _swap_into_place(new: Path, target: Path) -> None:
-    """Rename `new` to `target`; a reinstall moves the old model aside first, and back on failure."""
+    """Rename `new` to `target`; a reinstall moves the old model aside, and back on failure."""
     if not target.exists():
         os.replace(new, target)
         return

@@ -47,7 +47,9 @@ def model_files(seed: int = 0) -> dict[str, bytes]:
     }
 
 
-def build_zip(files: dict[str, bytes], top: str | None = TOP, extra: list[zipfile.ZipInfo] = ()) -> bytes:
+def build_zip(
+    files: dict[str, bytes], top: str | None = TOP, extra: list[zipfile.ZipInfo] = ()
+) -> bytes:
     buffer = io.BytesIO()
     prefix = f"{top}/" if top else ""
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
@@ -280,7 +282,12 @@ def test_wrong_checksum_installs_nothing_and_removes_the_download(config, server
 
 def test_missing_file_fails_at_once(config, server, zip_bytes):
     with pytest.raises(ModelError, match="HTTP 404"):
-        models.install(config, "en-us-small", url=server.url.replace("model.zip", "nope.zip"), sha256=sha(zip_bytes))
+        models.install(
+            config,
+            "en-us-small",
+            url=server.url.replace("model.zip", "nope.zip"),
+            sha256=sha(zip_bytes),
+        )
     assert len(server.ranges) == 1
     assert leftovers(config) == []
 
@@ -293,7 +300,11 @@ def _symlink_member() -> zipfile.ZipInfo:
 
 @pytest.mark.parametrize(
     "bad_member",
-    [zipfile.ZipInfo("../../escaped.txt"), zipfile.ZipInfo("/tmp/escaped-abs.txt"), _symlink_member()],
+    [
+        zipfile.ZipInfo("../../escaped.txt"),
+        zipfile.ZipInfo("/tmp/escaped-abs.txt"),
+        _symlink_member(),
+    ],
     ids=["dotdot", "absolute", "symlink"],
 )
 def test_archive_with_unsafe_paths_is_refused(config, tmp_path, bad_member):
@@ -383,7 +394,15 @@ def test_cli_install_list_path_remove(tmp_path, server, zip_bytes, capsys):
         "install one with `assistant models install en-us-small`"
     )
 
-    args = ["install", "en-us-small", "--url", server.url, "--sha256", sha(zip_bytes).upper(), "--quiet"]
+    args = [
+        "install",
+        "en-us-small",
+        "--url",
+        server.url,
+        "--sha256",
+        sha(zip_bytes).upper(),
+        "--quiet",
+    ]
     assert main(cli + args) == 0
     out = capsys.readouterr()
     assert out.out.strip() == f"installed en-us-small in {target}" and out.err == ""

@@ -25,11 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "install",
         help="download, verify and unpack a model into the data directory",
         description="Known models: "
-        + ", ".join(f"{n} ({e.language}, {e.size / 1e6:.0f} MB)" for n, e in models.CATALOGUE.items()),
+        + ", ".join(
+            f"{n} ({e.language}, {e.size / 1e6:.0f} MB)" for n, e in models.CATALOGUE.items()
+        ),
     )
     install.add_argument("name", help="catalogue name, e.g. en-us-small")
-    install.add_argument("--url", help="download from this address instead (a mirror on your network)")
-    install.add_argument("--sha256", help="expected SHA-256 of the zip, when it differs from the catalogue's")
+    install.add_argument(
+        "--url", help="download from this address instead (a mirror on your network)"
+    )
+    install.add_argument(
+        "--sha256", help="expected SHA-256 of the zip, when it differs from the catalogue's"
+    )
     install.add_argument("--quiet", action="store_true", help="no progress bar")
     install.add_argument("--force", action="store_true", help="reinstall even if already installed")
     install.set_defaults(handler=install_model)
@@ -79,7 +85,10 @@ def list_models(args: argparse.Namespace) -> int:
     else:
         print(f"in use for {config.language!r}: none; {problem}")
     if available:
-        print("available to install: " + ", ".join(f"{n} ({e.size / 1e6:.0f} MB)" for n, e in available.items()))
+        print(
+            "available to install: "
+            + ", ".join(f"{n} ({e.size / 1e6:.0f} MB)" for n, e in available.items())
+        )
     return 0
 
 
@@ -93,11 +102,18 @@ def install_model(args: argparse.Namespace) -> int:
     config = config_module.load(args.config)
     target = models.models_dir(config) / args.name
     if target.exists() and not args.force:
-        location = models.install(config, args.name, url=args.url, sha256=args.sha256, progress=False)
+        location = models.install(
+            config, args.name, url=args.url, sha256=args.sha256, progress=False
+        )
         print(f"{location.name} is already installed in {location.path} (--force reinstalls it)")
         return 0
     location = models.install(
-        config, args.name, url=args.url, sha256=args.sha256, progress=not args.quiet, force=args.force
+        config,
+        args.name,
+        url=args.url,
+        sha256=args.sha256,
+        progress=not args.quiet,
+        force=args.force,
     )
     print(f"installed {location.name} in {location.path}")
     return 0
