@@ -1,0 +1,301 @@
+"""The journal's SQLite file: private creation, connection settings, schema migrations, damage.
+
+Every connection gets the same settings, because erasure depends on them:
+`secure_delete` zeroes deleted content, WAL lets the service and the owner's
+commands share the file, and `temp_store=MEMORY` keeps sort spills out of /tmp.
+Writes use `BEGIN IMMEDIATE`, so a writer waits (busy timeout) instead of failing
+half way through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import JournalError
+from assistant.paths import PRIVATE_FILE_MODE, ensure_private_dir
+from assistant.record import Interaction, Outcome, Source
+
+log = logging.getLogger("assistant.journal")
+
+DB_NAME = "journal.db"
+AUDIO_DIR = "audio"
+SIDE_FILES = ("-wal", "-shm", "-journal")
+BUSY_TIMEOUT_MS = 5000
+DAMAGED_SUFFIX = ".damaged-"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+# SQLite result codes that mean "this file is not a sound database".
+_CORRUPTION_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+@dataclass
+class Entry(Interaction):
+    """An interaction read back from the journal (audio not loaded)."""
+
+    audio_path: str | None = None
+    """Absolute path of the kept command audio (WAV), if any."""
+
+
+# --- migrations ---------------------------------------------------------------------------
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+def migration(version: int, name: str) -> Callable[[Migration], Migration]:
+    """Register a schema step; steps run in version order, each in its own transaction."""
+
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((version, name, fn))
+        MIGRATIONS.sort(key=lambda m: m[0])
+        return fn
+
+    return register
+
+
+@migration(1, "interactions and settings")
+def _create_tables(conn: sqlite3.Connection) -> None:
+    # AUTOINCREMENT: an id is never handed out twice, so a deleted entry cannot seem to return.
+    conn.execute(
+        """CREATE TABLE interactions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at REAL NOT NULL,
+            source TEXT NOT NULL,
+            language TEXT,
+            wake_word TEXT,
+            wake_score REAL,
+            transcript TEXT,
+            intent TEXT,
+            skill TEXT,
+            slots TEXT NOT NULL DEFAULT '{}',
+            reply TEXT,
+            outcome TEXT,
+            timings_ms TEXT NOT NULL DEFAULT '{}',
+            audio_file TEXT
+        )"""
+    )
+    conn.execute("CREATE INDEX interactions_started_at ON interactions(started_at)")
+    conn.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    known = MIGRATIONS[-1][0]
+    for version, name, step in MIGRATIONS:
+        with transaction(conn):
+            # Checked inside the write lock: two processes opening at once apply each step once.
+            current = schema_version(conn)
+            if current > known:
+                raise JournalError(
+                    f"the journal was written by a newer version of the assistant "
+                    f"(schema {current}, this version knows up to {known})"
+                )
+            if version <= current:
+                continue
+            step(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, time.time()),
+            )
+
+
+# --- connections --------------------------------------------------------------------------
+
+
+def is_corruption(error: BaseException) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in _CORRUPTION_CODES or (
+        isinstance(error, sqlite3.DatabaseError)
+        and not isinstance(error, sqlite3.OperationalError)
+        and "malformed" in str(error)
+    )
+
+
+def create_private(path: Path) -> None:
+    """Create (or tighten) `path` as 0600 before SQLite touches it.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so a 0600
+    database keeps every companion file private without changing the process umask.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        if os.fstat(fd).st_mode & 0o777 != PRIVATE_FILE_MODE:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+    for suffix in SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        if side.exists() and side.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+            side.chmod(PRIVATE_FILE_MODE)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the journal database with the settings every connection must have."""
+    ensure_private_dir(path.parent)
+    create_private(path)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.create_function("contains_text", 2, contains_text, deterministic=True)
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise JournalError(f"{path}: cannot switch the journal to WAL mode (got {mode})")
+        # FULL: an entry acknowledged to the pipeline survives a power cut, not only a crash.
+        conn.execute("PRAGMA synchronous=FULL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def contains_text(value: str | None, text: str) -> bool:
+    """SQL function: case-insensitive substring test that also folds non-ASCII letters."""
+    return value is not None and text.casefold() in value.casefold()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction that takes the write lock up front (waits, never half-fails)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def check_health(path: Path) -> str | None:
+    """None when `path` is a sound SQLite database (or absent), else what is wrong with it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with open(path, "rb") as f:
+        if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            return "it is not an SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.DatabaseError as e:
+        return f"it cannot be opened ({e})"
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as e:
+        if is_corruption(e):
+            return f"it is damaged ({e})"
+        raise
+    finally:
+        conn.close()
+    if rows != [("ok",)]:
+        return f"it is damaged ({rows[0][0]})"
+    return None
+
+
+def move_aside(path: Path, now: float) -> Path:
+    """Rename a damaged database (and its WAL) out of the way; it is kept, never deleted."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(now))
+    target = path.with_name(f"{path.name}{DAMAGED_SUFFIX}{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}{DAMAGED_SUFFIX}{stamp}-{n}")
+    for suffix in ("-wal", "-journal"):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.replace(side, f"{target}{suffix}")
+    Path(f"{path}-shm").unlink(missing_ok=True)  # an index of the WAL, rebuilt from it on open
+    os.replace(path, target)
+    return target
+
+
+def damaged_copies(data_dir: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in data_dir.glob(f"{DB_NAME}{DAMAGED_SUFFIX}*")
+        if not p.name.endswith(SIDE_FILES)
+    )
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+COLUMNS = (
+    "id, started_at, source, language, wake_word, wake_score, transcript, intent, skill, "
+    "slots, reply, outcome, timings_ms, audio_file"
+)
+
+
+def row_values(interaction: Interaction, audio_file: str | None) -> tuple[Any, ...]:
+    # ensure_ascii=False: slot values are stored as the words themselves, so a search (and
+    # an erasure check) for the words finds them.
+    return (
+        float(interaction.started_at),
+        str(interaction.source),
+        interaction.language,
+        interaction.wake_word,
+        interaction.wake_score,
+        interaction.transcript,
+        interaction.intent,
+        interaction.skill,
+        json.dumps(interaction.slots or {}, ensure_ascii=False, default=str),
+        interaction.reply,
+        str(interaction.outcome) if interaction.outcome else None,
+        json.dumps(interaction.timings_ms or {}),
+        audio_file,
+    )
+
+
+def entry_from_row(row: tuple[Any, ...], audio_dir: Path) -> Entry:
+    (id_, started_at, source, language, wake_word, wake_score, transcript, intent, skill,
+     slots, reply, outcome, timings, audio_file) = row  # fmt: skip
+    return Entry(
+        id=id_,
+        started_at=started_at,
+        source=Source(source),
+        language=language,
+        wake_word=wake_word,
+        wake_score=wake_score,
+        transcript=transcript,
+        intent=intent,
+        skill=skill,
+        slots=json.loads(slots or "{}"),
+        reply=reply,
+        outcome=Outcome(outcome) if outcome else None,
+        timings_ms=json.loads(timings or "{}"),
+        audio_path=str(audio_dir / audio_file) if audio_file else None,
+    )
+
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    with transaction(conn):
+        if value is None:
+            conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+        else:
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
