@@ -97,22 +97,30 @@ def _merge_sentence_files(
     owner: dict[str, str] = {}
     for skill in skills:
         path = skill.sentence_file(language)
-        if not path.is_file():
-            continue
-        data = _read_yaml(path)
-        for intent_name, intent in (data.get("intents") or {}).items():
-            if intent_name in owner:
-                raise ConfigError(
-                    f"{path}: intent {intent_name} is already defined by skill {owner[intent_name]}"
-                )
-            owner[intent_name] = skill.name
-            merged["intents"][intent_name] = intent
-        for key in ("lists", "expansion_rules"):
-            for name, value in (data.get(key) or {}).items():
-                if name in merged[key] and merged[key][name] != value:
-                    raise ConfigError(f"{path}: {key[:-1].replace('_', ' ')} {name!r} differs from another skill's")
-                merged[key][name] = value
+        sources = [(path, _read_yaml(path))] if path.is_file() else []
+        extra = skill.skill_class.extra_sentences(skill.settings, language)
+        if extra:
+            sources.append((f"skills.{skill.name}", extra))
+        for where, data in sources:
+            _merge_one(merged, owner, skill.name, where, data)
     return merged, owner
+
+
+def _merge_one(
+    merged: dict[str, Any], owner: dict[str, str], skill_name: str, path: Any, data: dict[str, Any]
+) -> None:
+    for intent_name, intent in (data.get("intents") or {}).items():
+        if intent_name in owner:
+            raise ConfigError(
+                f"{path}: intent {intent_name} is already defined by skill {owner[intent_name]}"
+            )
+        owner[intent_name] = skill_name
+        merged["intents"][intent_name] = intent
+    for key in ("lists", "expansion_rules"):
+        for name, value in (data.get(key) or {}).items():
+            if name in merged[key] and merged[key][name] != value:
+                raise ConfigError(f"{path}: {key[:-1].replace('_', ' ')} {name!r} differs from another skill's")
+            merged[key][name] = value
 
 
 def _read_yaml(path) -> dict[str, Any]:

@@ -119,6 +119,12 @@ class Skill:
     def handle(self, request: Request) -> Reply:
         raise NotImplementedError
 
+    @classmethod
+    def extra_sentences(cls, settings: Any, language: str) -> dict[str, Any]:
+        """Templates made from the owner's settings, in the sentence-file format
+        (`intents`, `lists`, `expansion_rules`); merged after `sentences/<lang>.yaml`."""
+        return {}
+
     def start(self) -> None:
         """Called once the assistant runs (restore persisted state, schedule work)."""
 
