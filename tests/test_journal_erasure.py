@@ -1,0 +1,193 @@
+"""Deleted means gone from the files: the marker bytes are searched for in the database,
+its -wal/-shm/-journal companions, the audio folder and the temp directory."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from journal_writer import WRITER, ManualClock, interaction, marker_hits, write_config
+
+from assistant.config import Config, JournalConfig
+from assistant.journal import Journal
+from assistant.record import Interaction
+
+DAY = 86400.0
+
+
+def new_marker() -> str:
+    # Korean too: the files are searched for UTF-8 bytes, which is how the words are stored.
+    return f"zebra{uuid.uuid4().hex[:10]}기린"
+
+
+def marked(marker: str, started_at: float) -> Interaction:
+    return Interaction(
+        started_at=started_at,
+        transcript=f"remind me about {marker}",
+        slots={"what": marker},
+        reply=f"I will remind you about {marker}",
+        audio=(marker.encode() * 400)[:8000],
+    )
+
+
+def ordinary(i: int, started_at: float) -> Interaction:
+    row = interaction(i, None, audio=True)
+    row.started_at = started_at
+    return row
+
+
+def fill(journal: Journal, marker: str, now: float) -> list[int]:
+    """Ordinary rows around three marked ones; returns the marked ids."""
+    for i in range(30):
+        journal.record(ordinary(i, now - 100 + i))
+    ids = [journal.record(marked(marker, now)) for _ in range(3)]
+    for i in range(30, 60):
+        journal.record(ordinary(i, now + 10 + i))
+    return ids
+
+
+def run_cli(config: Path, *args: str, tmpdir: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if tmpdir:
+        env["TMPDIR"] = str(tmpdir)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "--config", str(config), "log", *args],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+
+
+WAYS = ["ids", "range", "matching", "all", "retention", "cli-ids", "cli-matching", "cli-range"]
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_each_way_of_deleting_erases_the_marker(tmp_path, way):
+    data = tmp_path / "data"
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    marker = new_marker()
+    now = time.time()
+    clock = ManualClock(now)
+    config = Config(data_dir=str(data), journal=JournalConfig(keep_audio=True,
+                                                              audio_retention_days=30))  # fmt: skip
+    config_file = write_config(tmp_path, data, keep_audio=True, audio_retention_days=30)
+    journal = Journal.open(config, clock, sweep_every=None)
+    marked_at = now - 40 * DAY if way == "retention" else now
+    if way == "retention":
+        # Recorded long ago on a clock that said so; the sweep now finds them expired.
+        clock.t = marked_at
+        ids = [journal.record(marked(marker, marked_at)) for _ in range(3)]
+        fill(journal, "unused", now)
+    else:
+        ids = fill(journal, marker, now)
+    assert marker_hits(data, marker), "the marker must be found before deletion"
+    total = len(journal.last(1000))
+
+    if way == "ids":
+        report = journal.delete_ids(ids)
+    elif way == "range":
+        report = journal.delete_range(now - 1, now + 1)
+    elif way == "matching":
+        report = journal.delete_matching(marker.upper())
+    elif way == "all":
+        report = journal.delete_all()
+    elif way == "retention":
+        clock.t = now  # forty days later
+        report = journal.prune()
+    else:
+        args = {
+            "cli-ids": [str(i) for i in ids],
+            "cli-matching": ["--matching", marker],
+            "cli-range": ["--since", time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now - 5)),
+                          "--until", time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now + 5))],
+        }[way]  # fmt: skip
+        # The service keeps its journal open meanwhile, as it does when running.
+        run = run_cli(config_file, "delete", "--yes", *args, tmpdir=private_tmp)
+        assert run.returncode == 0, run.stderr
+        assert "Deleted 3 interactions and 3 audio files" in run.stdout
+        assert "Erased from the database files" in run.stdout
+        report = None
+    if report is not None:
+        expected = total if way == "all" else 3
+        assert (report.deleted, report.audio_removed, report.erased) == (expected, expected, True)
+
+    assert marker_hits(data, marker, private_tmp) == {}  # while the journal is still open
+    remaining = journal.last(1000)
+    assert len(remaining) == (0 if way == "all" else total - 3)
+    assert journal.verify()["ok"]
+    journal.close()
+    assert marker_hits(data, marker, private_tmp) == {}
+
+
+def test_erasure_while_another_process_is_writing(tmp_path):
+    data = tmp_path / "data"
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    config_file = write_config(tmp_path, data, keep_audio=True)
+    config = Config(data_dir=str(data), journal=JournalConfig(keep_audio=True))
+    marker = new_marker()
+    with Journal.open(config, sweep_every=None) as journal:
+        ids = [journal.record(marked(marker, time.time())) for _ in range(3)]
+    writer = subprocess.Popen(
+        [sys.executable, str(WRITER), str(config_file), "insert", "--count", "0", "--audio",
+         "--pace", "0.005"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for _ in range(20):  # the writer is up and committing
+            assert writer.stdout.readline().startswith("ack")
+        assert marker_hits(data, marker)
+        run = run_cli(config_file, "delete", "--yes", *map(str, ids), tmpdir=private_tmp)
+        assert run.returncode == 0, run.stderr
+        assert writer.poll() is None
+        assert marker_hits(data, marker, private_tmp) == {}
+        assert writer.stdout.readline().startswith("ack")  # still writing after the deletion
+        assert marker_hits(data, marker, private_tmp) == {}
+    finally:
+        writer.kill()
+        writer.wait()
+    assert "Traceback" not in writer.stderr.read()
+
+
+def test_a_reader_holding_the_wal_makes_the_deletion_fail_loudly(tmp_path):
+    data = tmp_path / "data"
+    config_file = write_config(tmp_path, data)
+    marker = new_marker()
+    with Journal.open(Config(data_dir=str(data)), sweep_every=None) as journal:
+        ids = fill(journal, marker, time.time())
+        # Another program reading an old snapshot: the WAL cannot be cleared under it.
+        reader = sqlite3.connect(data / "journal.db", isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM interactions").fetchone()
+        run = run_cli(config_file, "delete", "--yes", *map(str, ids))
+        assert run.returncode != 0
+        assert "not yet erased" in run.stderr and "Traceback" not in run.stderr
+        verify = run_cli(config_file, "verify")
+        assert verify.returncode != 0 and "not yet erased" in verify.stdout
+        reader.execute("COMMIT")
+        reader.close()
+        prune = run_cli(config_file, "prune")
+        assert prune.returncode == 0, prune.stderr
+        assert marker_hits(data, marker) == {}
+        assert run_cli(config_file, "verify").returncode == 0
+
+
+def test_verify_finds_deleted_words_left_behind(tmp_path):
+    """Proves the residue check can fail: delete without secure_delete, as a careless tool would."""
+    data = tmp_path / "data"
+    config_file = write_config(tmp_path, data)
+    with Journal.open(Config(data_dir=str(data)), sweep_every=None) as journal:
+        fill(journal, new_marker(), time.time())
+    conn = sqlite3.connect(data / "journal.db", isolation_level=None)
+    conn.execute("PRAGMA secure_delete=OFF")
+    conn.execute("DELETE FROM interactions WHERE id % 2 = 0")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    run = run_cli(config_file, "verify")
+    assert run.returncode == 1
+    assert "Deleted content:      FOUND" in run.stdout
