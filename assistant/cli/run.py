@@ -61,9 +61,13 @@ def run_command(args: argparse.Namespace) -> int:
     from assistant.audio import MicrophoneSource, SpeakerSink, WavFileSink, WavFileSource
 
     config = config_module.load(args.config)
-    source = WavFileSource(args.input) if args.input else MicrophoneSource(config.audio.input_device)
-    sink = WavFileSink(args.output) if args.output else SpeakerSink(config.audio.output_device)
     assistant = build_assistant(config, on_interaction=lambda i: print_interaction(i, args.json))
+    try:
+        source = WavFileSource(args.input) if args.input else MicrophoneSource(config.audio.input_device)
+        sink = WavFileSink(args.output) if args.output else SpeakerSink(config.audio.output_device)
+    except BaseException:
+        assistant.close()
+        raise
     _stop_on_signals(assistant)
     try:
         assistant.prepare_audio()

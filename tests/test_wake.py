@@ -1,0 +1,72 @@
+"""openWakeWord on its real pretrained models, through the assistant's wake stage."""
+
+import numpy as np
+import pytest
+from conftest import silence
+
+from assistant.audio import FRAME_SAMPLES
+from assistant.config import Config, parse
+from assistant.errors import ModelError
+from assistant.wake import WakeDetector, find_model
+
+
+@pytest.fixture
+def detector():
+    # Fresh per test: loading takes ~0.1 s and a used detector carries a refractory period.
+    return WakeDetector(Config())
+
+
+def detections(detector, samples):
+    padded = np.concatenate([silence(0.5), samples, silence(1.0)])
+    found = []
+    for start in range(0, len(padded) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        hit = detector.process(padded[start : start + FRAME_SAMPLES])
+        if hit:
+            found.append(hit)
+    return found
+
+
+@pytest.mark.parametrize(
+    "voice,speed",
+    [("en-us", 175), ("en-us", 140), ("en-gb", 160), ("en-us+f3", 175), ("en-gb-x-rp", 150)],
+)
+def test_hey_jarvis_is_detected_once(detector, say, voice, speed):
+    found = detections(detector, say("hey jarvis", voice, speed))
+    assert len(found) == 1, found
+    assert found[0].wake_word == "hey_jarvis"
+    assert found[0].score >= 0.5
+
+
+@pytest.mark.parametrize(
+    "text", ["what time is it", "turn on the kitchen lights", "jars of jam", "hey there"]
+)
+def test_other_speech_does_not_wake(detector, say, text):
+    assert detections(detector, say(text)) == []
+
+
+def test_silence_and_noise_do_not_wake(detector):
+    rng = np.random.default_rng(7)
+    noise = (rng.normal(0, 3000, 16000 * 5)).astype(np.int16)
+    assert detections(detector, silence(5)) == []
+    assert detections(detector, noise) == []
+
+
+def test_two_wake_words_report_which_one_was_said(say):
+    detector = WakeDetector(parse({"wake": {"words": ["hey_jarvis", "alexa"]}}))
+    found = detections(detector, say("alexa"))
+    assert [d.wake_word for d in found] == ["alexa"]
+
+
+def test_unknown_wake_word_lists_what_is_available():
+    with pytest.raises(ModelError) as error:
+        find_model("hey_kitchen", Config())
+    assert "hey_jarvis" in str(error.value) and "hey_kitchen" in str(error.value)
+
+
+def test_model_dir_is_searched_first(tmp_path):
+    own = tmp_path / "hey_jarvis.tflite"
+    own.write_bytes(b"not really a model")
+    config = parse({"wake": {"model_dir": str(tmp_path)}})
+    assert find_model("hey_jarvis", config) == own
+    with pytest.raises(ModelError):
+        WakeDetector(config)
