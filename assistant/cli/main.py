@@ -50,13 +50,23 @@ def setup_logging(level: str) -> None:
     )
 
 
+def _configured_log_level(path: str | None) -> str:
+    """The configuration's log_level; a broken file is reported by the command itself."""
+    from assistant import config
+
+    try:
+        return config.load(path).log_level
+    except AssistantError:
+        return "warning"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    setup_logging(args.log_level or "warning")
+    setup_logging(args.log_level or _configured_log_level(args.config))
     try:
         return int(args.handler(args) or 0)
     except AssistantError as e:
