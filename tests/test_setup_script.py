@@ -21,9 +21,23 @@ SCRIPT = REPO / "scripts" / "setup-pi.sh"
 OFFLINE = ["--skip-packages", "--skip-user", "--skip-systemd", "--skip-models", "--no-deps"]
 
 
-def setup_pi(root: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+def copy_project(destination: Path) -> Path:
+    """A frozen copy of what the script installs, so the checkout can change meanwhile."""
+    destination.mkdir()
+    shutil.copy2(REPO / "pyproject.toml", destination)
+    for part in ("assistant", "skills", "config", "systemd"):
+        shutil.copytree(REPO / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return destination
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("release") / "source")
+
+
+def setup_pi(root: Path, source: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        ["bash", str(SCRIPT), "--root", str(root), *OFFLINE, *extra],
+        ["bash", str(SCRIPT), "--root", str(root), "--source", str(source), *OFFLINE, *extra],
         capture_output=True,
         text=True,
         timeout=300,
@@ -66,15 +80,15 @@ def snapshot(root: Path) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
+def installed(tmp_path_factory, source):
     """A root after one real run, and that run's output."""
     root = tmp_path_factory.mktemp("pi") / "root"
     root.mkdir()
-    first = setup_pi(root)
+    first = setup_pi(root, source)
     return root, first.stdout
 
 
-def test_first_run_installs_everything_it_was_not_told_to_skip(installed):
+def test_first_run_installs_everything_it_was_not_told_to_skip(installed, source):
     root, output = installed
     assert step_states(output) == {
         "packages": "skipped",
@@ -89,12 +103,12 @@ def test_first_run_installs_everything_it_was_not_told_to_skip(installed):
     assert "done: 4 step(s) changed something" in output
 
     config = root / "etc/assistant/assistant.yaml"
-    assert config.read_bytes() == (REPO / "config/assistant.yaml").read_bytes()
+    assert config.read_bytes() == (source / "config/assistant.yaml").read_bytes()
     assert stat.S_IMODE(config.stat().st_mode) == 0o640
     assert stat.S_IMODE(config.parent.stat().st_mode) == 0o750
     assert stat.S_IMODE((root / "var/lib/assistant").stat().st_mode) == 0o700
     unit = root / "etc/systemd/system/assistant.service"
-    assert unit.read_bytes() == (REPO / "systemd/assistant.service").read_bytes()
+    assert unit.read_bytes() == (source / "systemd/assistant.service").read_bytes()
 
 
 def test_the_program_is_installed_as_a_copy_that_runs(installed, tmp_path):
@@ -118,58 +132,54 @@ def test_the_program_is_installed_as_a_copy_that_runs(installed, tmp_path):
     assert not (REPO / "build").exists()
 
 
-def test_second_run_changes_nothing(installed):
+def test_second_run_changes_nothing(installed, source):
     root, _ = installed
     before = snapshot(root)
-    second = setup_pi(root)
+    second = setup_pi(root, source)
     assert set(step_states(second.stdout).values()) == {"ok", "skipped"}
     assert "done: 0 step(s) changed something" in second.stdout
     assert snapshot(root) == before
 
 
-def test_dry_run_reports_and_touches_nothing(tmp_path):
+def test_dry_run_reports_and_touches_nothing(tmp_path, source):
     root = tmp_path / "root"
     root.mkdir()
-    result = setup_pi(root, "--dry-run")
+    result = setup_pi(root, source, "--dry-run")
     states = step_states(result.stdout)
     assert states["program"] == states["configuration"] == states["service unit"] == "would change"
     assert "dry run: 4 step(s) would change something" in result.stdout
     assert list(root.iterdir()) == []
 
 
-def test_dry_run_after_install_has_nothing_to_do(installed):
+def test_dry_run_after_install_has_nothing_to_do(installed, source):
     root, _ = installed
     before = snapshot(root)
-    result = setup_pi(root, "--dry-run")
+    result = setup_pi(root, source, "--dry-run")
     assert set(step_states(result.stdout).values()) == {"ok", "skipped"}
     assert "dry run: 0 step(s) would change something" in result.stdout
     assert snapshot(root) == before
 
 
-def test_the_owners_configuration_is_never_overwritten(installed, tmp_path):
+def test_the_owners_configuration_is_never_overwritten(installed, source, tmp_path):
     root = tmp_path / "root"
     shutil.copytree(installed[0], root, symlinks=True)
     config = root / "etc/assistant/assistant.yaml"
     config.write_text("language: ko\n")
-    result = setup_pi(root)
+    result = setup_pi(root, source)
     assert step_states(result.stdout)["configuration"] == "ok"
     assert config.read_text() == "language: ko\n"
 
 
 def test_a_changed_unit_or_program_is_updated(installed, tmp_path):
-    # A copy of the project stands in for a newer release.
-    source = tmp_path / "source"
-    source.mkdir()
-    shutil.copy2(REPO / "pyproject.toml", source)
-    for part in ("assistant", "skills", "config", "systemd"):
-        shutil.copytree(REPO / part, source / part, ignore=shutil.ignore_patterns("__pycache__"))
+    # Another copy of the project stands in for a newer release.
+    source = copy_project(tmp_path / "source")
     root = tmp_path / "root"
     shutil.copytree(installed[0], root, symlinks=True)
     with (source / "systemd/assistant.service").open("a") as f:
         f.write("# local change\n")
     (source / "assistant/added_module.py").write_text('"""New in this release."""\n')
 
-    result = setup_pi(root, "--source", str(source))
+    result = setup_pi(root, source)
     states = step_states(result.stdout)
     assert states["service unit"] == "changed"
     assert states["program"] == "changed"
