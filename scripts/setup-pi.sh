@@ -218,8 +218,9 @@ step_model() {
   local as_user=()
   have_user && as_user=(runuser -u "$SERVICE_USER" --)
   # Downloaded and unpacked by the service account, straight into its data directory.
-  run "${as_user[@]}" env STATE_DIRECTORY="$R_STATE" \
-    "$R_VENV/bin/assistant" --config "$R_CONFIG" models install "$MODEL" --quiet
+  # From / : the service account may not be allowed into the caller's directory.
+  (cd / && run "${as_user[@]}" env STATE_DIRECTORY="$R_STATE" \
+    "$R_VENV/bin/assistant" --config "$R_CONFIG" models install "$MODEL" --quiet)
   report changed "speech model" "installed $MODEL"
 }
 
