@@ -212,6 +212,8 @@ def test_matching_ignores_case_and_covers_replies_and_slots(tmp_path):
         keep = journal.record(Interaction(transcript="call the plumber"))
         with pytest.raises(JournalError):
             journal.delete_matching("  ")
+        with pytest.raises(JournalError):
+            journal.delete_range(None, None)  # never "everything" by accident
         assert journal.delete_matching("grandma").deleted == 3
         assert [e.id for e in journal.last(10)] == [keep]
 

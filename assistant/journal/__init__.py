@@ -386,7 +386,10 @@ class Journal:
         return self.delete(Selection(ids=tuple(int(i) for i in ids)))
 
     def delete_range(self, since: float | None, until: float | None) -> DeletionReport:
-        return self.delete(Selection(since=since, until=until, everything=True))
+        """Interactions from `since` (inclusive) to `until` (exclusive), Unix times."""
+        if since is None and until is None:
+            raise JournalError("give a start or an end; to delete everything use delete_all")
+        return self.delete(Selection(since=since, until=until))
 
     def delete_matching(self, text: str) -> DeletionReport:
         if not text.strip():
