@@ -91,6 +91,15 @@ def test_existing_files_with_loose_permissions_are_tightened(tmp_path):
     assert stat.S_IMODE((data / "journal.db").stat().st_mode) == 0o600
 
 
+def test_audio_from_the_microphone_pipeline_is_kept_as_wav(tmp_path):
+    np = pytest.importorskip("numpy")
+    samples = (np.sin(np.arange(16000) / 10) * 8000).astype(np.int16)
+    with open_journal(tmp_path, keep_audio=True) as journal:
+        journal.record(Interaction(transcript="what time is it", audio=samples))
+        with wave.open(journal.last()[0].audio_path) as w:
+            assert np.array_equal(np.frombuffer(w.readframes(w.getnframes()), np.int16), samples)
+
+
 def test_audio_is_not_kept_by_default(tmp_path):
     with open_journal(tmp_path) as journal:
         for _ in range(5):

@@ -200,7 +200,8 @@ class Journal:
         with transaction(conn):
             # The audio file is written inside the write transaction, so an orphan sweep
             # in another process never sees a file whose row is not yet committed.
-            if self.policy.keep_audio and interaction.audio:
+            # `is not None and len`: the pipeline may hand over a numpy array, whose truth is ambiguous.
+            if self.policy.keep_audio and interaction.audio is not None and len(interaction.audio):
                 audio_file = f"{secrets.token_hex(8)}.wav"
                 write_private_file(self.audio_dir / audio_file, _wav_bytes(interaction.audio))
             try:
