@@ -339,9 +339,12 @@ def _limit(n: int) -> int:
 
 def entry_json(entry: Entry) -> dict[str, Any]:
     data = entry.to_json_dict()
-    data["time"] = _iso(entry.started_at)
-    data["false_wake"] = entry.is_false_wake
-    return data
+    return {
+        "id": data.pop("id"),
+        "time": _iso(entry.started_at),
+        **data,
+        "false_wake": entry.is_false_wake,
+    }
 
 
 def _print_entries(entries: list[Entry], as_json: bool) -> None:
@@ -412,8 +415,8 @@ def _export(entries: Iterable[Entry], fmt: str, out: TextIO) -> int:
             writer.writerow(row)
         count += 1
     if fmt == "csv" and writer is None:
-        fields = [f.name for f in dataclasses.fields(Entry) if f.name != "audio"]
-        csv.writer(out).writerow(fields + ["time", "false_wake"])
+        fields = [f.name for f in dataclasses.fields(Entry) if f.name not in ("audio", "id")]
+        csv.writer(out).writerow(["id", "time", *fields, "false_wake"])
     out.flush()
     return count
 
@@ -456,9 +459,13 @@ def _logging_state(stats: dict[str, Any]) -> str:
 
 def _policy_text(stats: dict[str, Any]) -> str:
     text = (
-        f"text kept {stats['retention_days']:g} days, at most "
+        f"text kept {_days(stats['retention_days'])}, at most "
         f"{stats['max_interactions']} interactions; "
     )
     if stats["keep_audio"]:
-        return text + f"command audio kept {stats['audio_retention_days']:g} days"
+        return text + f"command audio kept {_days(stats['audio_retention_days'])}"
     return text + "command audio not kept"
+
+
+def _days(n: float) -> str:
+    return f"{n:g} day{'s' if n != 1 else ''}"
