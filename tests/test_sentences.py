@@ -25,7 +25,7 @@ SAMPLES_PER_TEMPLATE = 60
 
 
 def template_samples(intents: Intents, template, language: str) -> list[str]:
-    """A spread of the template's expansions: the first ones and every k-th of the next thousands."""
+    """A spread of the template's expansions: every k-th of the first few thousand."""
     expanded = sample_expression(
         template.expression, intents.slot_lists, intents.expansion_rules, language=language
     )
@@ -47,7 +47,9 @@ def test_every_builtin_skill_has_sentences_in_both_languages():
     assert len(folders) >= 7
     for folder in folders:
         for language in LANGUAGES:
-            assert (folder / "sentences" / f"{language}.yaml").is_file(), f"{folder.name} {language}"
+            assert (folder / "sentences" / f"{language}.yaml").is_file(), (
+                f"{folder.name} {language}"
+            )
 
 
 def test_every_template_matches_its_own_intent(language_setup):
@@ -96,8 +98,12 @@ def test_examples_in_sentence_files_match_their_own_skill(language_setup):
 def _template_words(path: Path) -> set[str]:
     """Every literal word of a sentence file: templates and list values, numbers left to hassil."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    merged = {"language": "ko", "intents": data.get("intents") or {},
-              "lists": data.get("lists") or {}, "expansion_rules": data.get("expansion_rules") or {}}  # fmt: skip
+    merged = {
+        "language": "ko",
+        "intents": data.get("intents") or {},
+        "lists": data.get("lists") or {},
+        "expansion_rules": data.get("expansion_rules") or {},
+    }
     intents = Intents.from_dict(merged)
     words: set[str] = set()
     for intent in intents.intents.values():

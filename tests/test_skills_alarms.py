@@ -75,7 +75,9 @@ def test_list_cancel_and_keep_across_a_restart(tmp_path):
     second = make_assistant(tmp_path)
     try:
         listing = ask(second, "what alarms do i have")
-        assert listing.startswith("You have 2 alarms:") and "6:30 AM" in listing and "7 PM" in listing
+        assert (
+            listing.startswith("You have 2 alarms:") and "6:30 AM" in listing and "7 PM" in listing
+        )
         assert ask(second, "cancel the alarm for 7 pm").startswith("Alarm for 7 PM")
         assert ask(second, "when is my alarm").startswith("You have an alarm for 6:30 AM")
         assert ask(second, "cancel all alarms").startswith("Alarm for 6:30 AM")
@@ -118,7 +120,10 @@ def test_korean_alarm(tmp_path):
     assistant = make_assistant(tmp_path, language="ko")
     try:
         assert ask(assistant, "내일 오전 일곱 시 에 깨워 줘") == "내일 오전 7시로 알람을 맞췄어요."
-        assert ask(assistant, "내일 여섯 시 반 에 알람 맞춰 줘") == "내일 오전 6시 30분으로 알람을 맞췄어요."
+        assert (
+            ask(assistant, "내일 여섯 시 반 에 알람 맞춰 줘")
+            == "내일 오전 6시 30분으로 알람을 맞췄어요."
+        )
         assert ask(assistant, "알람 목록 알려 줘").startswith("알람이 2개 있어요")
         assert ask(assistant, "모든 알람 취소") == "알람 2개를 모두 취소했어요."
     finally:

@@ -14,7 +14,9 @@ from assistant.cli.main import main
 def config_file(tmp_path):
     path = tmp_path / "assistant.yaml"
     data_dir = tmp_path / "data"
-    path.write_text(yaml.safe_dump({"data_dir": str(data_dir), "skills": {"alarms": {"enabled": False}}}))
+    path.write_text(
+        yaml.safe_dump({"data_dir": str(data_dir), "skills": {"alarms": {"enabled": False}}})
+    )
     return path, data_dir
 
 
@@ -67,7 +69,9 @@ def test_test_fails_when_not_understood(capsys, config_file):
 
 def test_test_a_disabled_skill_is_not_understood(capsys, config_file):
     path, _ = config_file
-    code, out, _ = run(capsys, "--config", str(path), "skills", "test", "wake me up at 7 am", "--json")
+    code, out, _ = run(
+        capsys, "--config", str(path), "skills", "test", "wake me up at 7 am", "--json"
+    )
     assert code == 1 and json.loads(out)["outcome"] == "not_understood"
 
 

@@ -188,7 +188,9 @@ def test_http_command_to_a_public_address_is_refused_without_allow_remote(tmp_pa
     assistant = make_assistant(tmp_path, **config)
     try:
         _, reply = assistant.ask("call outside", record=False)
-        assert reply.text == "Sorry, that command points outside this network, which is not allowed."
+        assert (
+            reply.text == "Sorry, that command points outside this network, which is not allowed."
+        )
     finally:
         assistant.close()
 
@@ -199,12 +201,23 @@ def test_http_command_to_a_public_address_is_refused_without_allow_remote(tmp_pa
         ({"name": "x", "sentences": {"en": ["go"]}}, "exactly one of 'run'"),
         ({"name": "x", "sentences": {"en": ["go {where}"]}, "run": ["true"]}, "{where} is not one"),
         ({"name": "x y", "sentences": {"en": ["go"]}, "run": ["true"]}, "letters, digits"),
-        ({"name": "x", "sentences": {"en": ["go"]}, "run": ["true"], "timeout_seconds": 30},
-         "set 'wait: false'"),
-        ({"name": "x", "sentences": {"en": ["go"]}, "run": ["true"], "colour": "red"},
-         "unknown key"),
-        ({"name": "x", "sentences": {"en": ["go {n}"]}, "slots": {"n": {"range": [5]}},
-          "run": ["true"]}, "range must be"),
+        (
+            {"name": "x", "sentences": {"en": ["go"]}, "run": ["true"], "timeout_seconds": 30},
+            "set 'wait: false'",
+        ),
+        (
+            {"name": "x", "sentences": {"en": ["go"]}, "run": ["true"], "colour": "red"},
+            "unknown key",
+        ),
+        (
+            {
+                "name": "x",
+                "sentences": {"en": ["go {n}"]},
+                "slots": {"n": {"range": [5]}},
+                "run": ["true"],
+            },
+            "range must be",
+        ),
     ],
 )
 def test_configuration_mistakes_are_named(tmp_path, command, message):

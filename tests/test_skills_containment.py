@@ -13,7 +13,7 @@ from test_skills_support import make_assistant
 from assistant.errors import ConfigError
 from assistant.record import Outcome
 
-BROKEN_SKILL = '''
+BROKEN_SKILL = """
 from dataclasses import dataclass
 import time
 from assistant.skills import Reply, Skill
@@ -37,7 +37,7 @@ class Broken(Skill):
 
 
 SKILL = Broken
-'''
+"""
 
 SENTENCES = """
 language: en

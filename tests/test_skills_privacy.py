@@ -134,7 +134,11 @@ def test_with_the_journal_switched_off_it_says_so(tmp_path):
     journal = Journal.open(config, sweep_every=None)
     assistant = Assistant(config, journal=journal)
     try:
-        for text in ("delete what I just said", "what do you keep about me", "stop logging for an hour"):
+        for text in (
+            "delete what I just said",
+            "what do you keep about me",
+            "stop logging for an hour",
+        ):
             _, reply = assistant.ask(text)
             assert reply.text == "I keep no history: logging is switched off in the settings."
     finally:

@@ -1,5 +1,5 @@
 """Helpers shared by the skill tests (no tests here): an assistant on a temporary data
-directory, waiting for what it announces, and a clock shifted from the real one by a settable offset."""
+directory, waiting for what it announces, and a clock shifted from the real one."""
 
 from __future__ import annotations
 

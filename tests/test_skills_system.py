@@ -101,11 +101,16 @@ def test_the_microphone_mute_ends_by_itself(tmp_path):
         ("what is 5 divided by 0", "I can't divide by zero."),
         ("how many grams in a pound", "1 pound is 453.6 grams."),
         ("convert 20 celsius to fahrenheit", "20 degrees Celsius is 68 degrees Fahrenheit."),
-        ("convert minus forty degrees fahrenheit to celsius",
-         "-40 degrees Fahrenheit is -40 degrees Celsius."),
+        (
+            "convert minus forty degrees fahrenheit to celsius",
+            "-40 degrees Fahrenheit is -40 degrees Celsius.",
+        ),
         ("how many feet in a mile", "1 mile is 5280 feet."),
         ("what is 2 kilometers in miles", "2 kilometers is 1.243 miles."),
-        ("convert 3 cups to grams", "I can't convert cups to grams: they measure different things."),
+        (
+            "convert 3 cups to grams",
+            "I can't convert cups to grams: they measure different things.",
+        ),
     ],
 )
 def test_arithmetic_english(assistant, text, expected):

@@ -54,7 +54,9 @@ def test_cancel_one_or_all(assistant):
     assert wait_for_announcement(assistant, timeout=1.8) is None
     # Two left and no name: the assistant asks which instead of guessing.
     assert "Say which one" in ask(assistant, "cancel the timer")
-    assert "Your egg timer has 9 minutes" in ask(assistant, "how much time is left on the egg timer")
+    assert "Your egg timer has 9 minutes" in ask(
+        assistant, "how much time is left on the egg timer"
+    )
     assert ask(assistant, "cancel all timers") == "All 2 timers cancelled."
     assert ask(assistant, "how much time is left") == "No timers are running."
 

@@ -138,7 +138,11 @@ class Alarms(Skill):
             announcer.announce(self.text["late"].format(time=self._time(alarm)), "alarm", True)
         else:
             day = datetime.fromtimestamp(alarm.at).strftime("%Y-%m-%d")
-            when = f"{self._time(alarm)} {day}" if self.language == "en" else f"{day} {self._time(alarm)}"
+            when = (
+                f"{self._time(alarm)} {day}"
+                if self.language == "en"
+                else f"{day} {self._time(alarm)}"
+            )
             announcer.announce(self.text["missed"].format(when=when), "alarm")
 
     def handle(self, request: Request) -> Reply:

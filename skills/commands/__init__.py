@@ -56,7 +56,9 @@ class Commands(Skill):
             if not templates:
                 continue
             rewritten = [
-                PLACEHOLDER.sub(lambda m, c=command: f"{{{_list_name(c, m.group(1))}:{m.group(1)}}}", t)
+                PLACEHOLDER.sub(
+                    lambda m, c=command: f"{{{_list_name(c, m.group(1))}:{m.group(1)}}}", t
+                )
                 for t in templates
             ]
             intents[intent_name(command)] = {"data": [{"sentences": rewritten}]}
@@ -74,7 +76,10 @@ class Commands(Skill):
         values = {k: _as_text(v) for k, v in request.slots.items()}
         if not command.wait:
             threading.Thread(
-                target=self._act, args=(command, values), name=f"command-{command.name}", daemon=True
+                target=self._act,
+                args=(command, values),
+                name=f"command-{command.name}",
+                daemon=True,
             ).start()
             return Reply(self._reply(command, values, Outcome(True)))
         return Reply(self._reply(command, values, self._act(command, values)))
@@ -91,7 +96,10 @@ class Commands(Skill):
         if outcome.ok:
             template = command.text_for("reply", self.language) or texts["done"]
         else:
-            template = command.text_for("failure_reply", self.language) or texts[outcome.problem or "failed"]
+            template = (
+                command.text_for("failure_reply", self.language)
+                or texts[outcome.problem or "failed"]
+            )
         return fill(template, {**values, "output": outcome.output})
 
 

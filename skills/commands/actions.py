@@ -63,7 +63,9 @@ def run_program(
             start_new_session=True,
         )
     except OSError as e:
-        log.warning("command %s could not be started: %s", command.name, e.strerror or type(e).__name__)
+        log.warning(
+            "command %s could not be started: %s", command.name, e.strerror or type(e).__name__
+        )
         return Outcome(False, problem="not_started")
     try:
         stdout, _ = process.communicate(timeout=timeout)

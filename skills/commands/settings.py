@@ -69,12 +69,16 @@ class Command:
         if not NAME.match(self.name):
             raise ConfigError(f"{where}: the name may hold only letters, digits and underscores")
         if bool(self.run) == (self.http is not None):
-            raise ConfigError(f"{where}: give exactly one of 'run' (a program) or 'http' (a request)")
+            raise ConfigError(
+                f"{where}: give exactly one of 'run' (a program) or 'http' (a request)"
+            )
         if not self.sentences:
             raise ConfigError(f"{where}: 'sentences' is empty; nothing would start it")
         for language, templates in self.sentences.items():
             for template in _as_list(templates, f"{where}: sentences.{language}"):
-                self._check_placeholders(template, f"{where}: sentences.{language}", allow_output=False)
+                self._check_placeholders(
+                    template, f"{where}: sentences.{language}", allow_output=False
+                )
         for slot, spec in self.slots.items():
             slot_list(self.name, slot, spec)  # raises on a bad definition
         for index, arg in enumerate(self.run):
@@ -126,7 +130,9 @@ class Settings:
                 )
 
     def timeout_for(self, command: Command) -> float:
-        return command.timeout_seconds if command.timeout_seconds is not None else self.timeout_seconds
+        return (
+            command.timeout_seconds if command.timeout_seconds is not None else self.timeout_seconds
+        )
 
 
 def slot_list(command: str, slot: str, spec: Any) -> dict[str, Any]:

@@ -75,10 +75,13 @@ def describe_policy(summary: dict[str, Any], now: datetime, language: str) -> st
     if language == "ko":
         parts = [f"하신 말과 제 대답을 글로 최대 {days}일, {limit}개까지 보관해요."]
         parts.append(
-            f"음성은 {audio_days}일 동안 보관해요." if summary["keep_audio"] else "음성은 보관하지 않아요."
+            f"음성은 {audio_days}일 동안 보관해요."
+            if summary["keep_audio"]
+            else "음성은 보관하지 않아요."
         )
         if count:
-            parts.append(f"지금 기록은 {count}개이고, 가장 오래된 것은 {_day(summary['oldest'], now, language)} 기록이에요.")
+            oldest = _day(summary["oldest"], now, language)
+            parts.append(f"지금 기록은 {count}개이고, 가장 오래된 것은 {oldest} 기록이에요.")
         else:
             parts.append("지금 보관 중인 기록은 없어요.")
         if summary.get("paused_until"):

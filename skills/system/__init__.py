@@ -49,7 +49,9 @@ class System(Skill):
             "SystemRepeat": self.repeat,
             "SystemStop": self.stop,
             "SystemVolumeUp": lambda slots: self.change_volume(+self.context.settings.volume_step),
-            "SystemVolumeDown": lambda slots: self.change_volume(-self.context.settings.volume_step),
+            "SystemVolumeDown": lambda slots: self.change_volume(
+                -self.context.settings.volume_step
+            ),
             "SystemVolumeSet": self.set_volume,
             "SystemVolumeGet": self.get_volume,
             "SystemMute": self.mute,
@@ -66,7 +68,9 @@ class System(Skill):
             wanted = self.context.settings.examples_per_skill
             found = {}
             for loaded in self.context.services.get("catalog") or []:
-                listed = _listed_examples(loaded, self.language) or _sampled_example(loaded, self.language)
+                listed = _listed_examples(loaded, self.language) or _sampled_example(
+                    loaded, self.language
+                )
                 if listed:
                     found[loaded.name] = listed[:wanted]
             self._examples = found
@@ -80,7 +84,9 @@ class System(Skill):
             said = examples.get(loaded.name)
             if not said:
                 continue  # a skill with no sentences in this language cannot be asked anything
-            title = SKILL_TITLES.get(self.language, {}).get(loaded.name, loaded.name.replace("_", " "))
+            title = SKILL_TITLES.get(self.language, {}).get(
+                loaded.name, loaded.name.replace("_", " ")
+            )
             quoted = self.text["or"].join(f"“{s}”" for s in said)
             parts.append(self.text["example"].format(title=title, examples=quoted))
         if not parts:
@@ -148,7 +154,9 @@ def _sampled_example(loaded, language: str) -> list[str]:
     first = next(iter(merged["intents"]))
     try:
         intents = Intents.from_dict({**merged, "intents": {first: merged["intents"][first]}})
-        samples = [s for _, s in sample_intents(intents, language=language, max_sentences_per_intent=50)]
+        samples = [
+            s for _, s in sample_intents(intents, language=language, max_sentences_per_intent=50)
+        ]
     except Exception:  # an owner's template hassil cannot expand: no example rather than an error
         return []
     spoken = [s for s in samples if not _DIGIT.search(s)]
@@ -159,7 +167,9 @@ def _minutes_text(minutes: float, language: str) -> str:
     minutes = int(round(minutes))
     hours, rest = divmod(minutes, 60)
     if language == "ko":
-        return " ".join(p for p in (f"{hours}시간" if hours else "", f"{rest}분" if rest else "") if p)
+        return " ".join(
+            p for p in (f"{hours}시간" if hours else "", f"{rest}분" if rest else "") if p
+        )
     parts = []
     if hours:
         parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))

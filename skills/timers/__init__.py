@@ -28,7 +28,8 @@ TEXT = {
         "cancelled": "{label} cancelled.",
         "cancelled_all": "All {count} timers cancelled.",
         "cancelled_one_of_all": "Your timer is cancelled.",
-        "which": "You have {count} timers: {names}. Say which one to cancel, or say cancel all timers.",
+        "which": "You have {count} timers: {names}. "
+        "Say which one to cancel, or say cancel all timers.",
         "silenced": "Okay, stopped.",
         "a_timer": "timer",
         "left_tail": ".",
@@ -62,8 +63,10 @@ class Settings:
 
 
 def duration_seconds(slots: dict) -> int:
-    return int(slots.get("hours", 0)) * 3600 + int(slots.get("minutes", 0)) * 60 + int(
-        slots.get("seconds", 0)
+    return (
+        int(slots.get("hours", 0)) * 3600
+        + int(slots.get("minutes", 0)) * 60
+        + int(slots.get("seconds", 0))
     )
 
 
@@ -126,16 +129,12 @@ class Timers(Skill):
         if not replaced and len(self.store.items()) >= self.context.settings.max_timers:
             return self.text["too_many"].format(count=len(self.store.items()))
         self.store.remove(replaced)
-        timer = self.store.add(
-            Due(self.context.clock.time() + seconds, name, {"seconds": seconds})
-        )
+        timer = self.store.add(Due(self.context.clock.time() + seconds, name, {"seconds": seconds}))
         key = "reset" if replaced else "set"
         duration = describe_seconds(seconds, self.context.language)
         # "Timer set for 5 minutes", not "5 minute timer set for 5 minutes".
         label = self.label(timer) if name else self.text["a_timer"]
-        reply = self.text[key].format(
-            label=label, duration=duration, duration_ro=euro(duration)
-        )
+        reply = self.text[key].format(label=label, duration=duration, duration_ro=euro(duration))
         return self._capital(reply)
 
     def _left(self, timer: Due) -> str:

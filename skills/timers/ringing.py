@@ -118,7 +118,9 @@ class DueStore:
             return []
         except (OSError, ValueError, KeyError, TypeError) as e:
             # Never quote the file: it holds names people said.
-            log.warning("%s: unreadable (%s); starting without saved items", self._path, type(e).__name__)
+            log.warning(
+                "%s: unreadable (%s); starting without saved items", self._path, type(e).__name__
+            )
             return []
 
     def _save(self) -> None:
@@ -126,4 +128,6 @@ class DueStore:
         try:
             write_private_file(self._path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         except OSError as e:
-            log.warning("%s: cannot save (%s); it will not survive a restart", self._path, e.strerror)
+            log.warning(
+                "%s: cannot save (%s); it will not survive a restart", self._path, e.strerror
+            )
