@@ -48,6 +48,8 @@ class Privacy(Skill):
         )
 
     def handle(self, request: Request) -> Reply:
+        if self.journal is None:  # `assistant skills test` runs without the journal
+            return Reply(self.text["no_journal"], private=True)
         if self._journal_off():
             return Reply(self.text["disabled"], private=True)
         handler = {

@@ -8,6 +8,7 @@ from typing import Any
 TEXT = {
     "en": {
         "disabled": "I keep no history: logging is switched off in the settings.",
+        "no_journal": "No history is open here, so there is nothing to change.",
         "journal_failed": "Sorry, I could not reach the history. Nothing was changed.",
         "nothing_recent": "There is nothing you just said in the history.",
         "nothing_today": "There is nothing from today in the history.",
@@ -27,6 +28,7 @@ TEXT = {
     },
     "ko": {
         "disabled": "기록을 남기지 않아요. 설정에서 기록이 꺼져 있어요.",
+        "no_journal": "여기에는 열린 기록이 없어서 바꿀 것이 없어요.",
         "journal_failed": "죄송해요, 기록에 접근하지 못했어요. 아무것도 바뀌지 않았어요.",
         "nothing_recent": "방금 하신 말은 기록에 없어요.",
         "nothing_today": "오늘 기록은 없어요.",
