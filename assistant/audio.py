@@ -99,6 +99,9 @@ class AudioSource:
     realtime = False
     """True when frames arrive at the pace of the world (a microphone), not of the CPU."""
 
+    def open(self) -> None:
+        """Acquire the device; raises AudioError when it cannot."""
+
     def frames(self) -> Iterator[np.ndarray]:
         raise NotImplementedError
 
@@ -129,6 +132,9 @@ class MicrophoneSource(AudioSource):
     and resampled. The audio callback only queues blocks: all work happens on the reader."""
 
     realtime = True
+    STALL_SECONDS = 2.0
+    """A stream that claims to run but delivers nothing this long is treated as lost:
+    that is what an unplugged USB microphone or a vanished audio server looks like."""
 
     def __init__(self, device: str | int | None = None, queue_seconds: float = 30.0) -> None:
         self.device = device
@@ -180,16 +186,21 @@ class MicrophoneSource(AudioSource):
     def frames(self, poll_seconds: float = 0.1) -> Iterator[np.ndarray]:
         """Yield frames; a `None` is yielded every `poll_seconds` of silence from the device,
         so the caller can check for a stop request or a stalled stream."""
+        import time
+
         if self._stream is None:
             self.open()
+        last_block = time.monotonic()
         while not self._closed.is_set():
             try:
                 block = self._queue.get(timeout=poll_seconds)
             except queue.Empty:
-                if self._stream is not None and not self._stream.active:
+                stalled = time.monotonic() - last_block > self.STALL_SECONDS
+                if self._stream is None or not self._stream.active or stalled:
                     raise AudioError(f"microphone {self._device_name()} stopped delivering audio")
                 yield None
                 continue
+            last_block = time.monotonic()
             yield resample(block, self._rate, RATE) if self._rate != RATE else block
 
     def close(self) -> None:

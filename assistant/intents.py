@@ -74,9 +74,10 @@ class IntentMatcher:
         )
 
     def grammar_phrases(self) -> list[str]:
-        """What the recogniser may hear: every sample without digits (Vosk emits words)."""
-        phrases = {_normalise(s) for _, s in self.samples() if not _DIGITS.search(s)}
-        return sorted(p for p in phrases if p)
+        """What the recogniser may hear: a covering sample of every template, numbers in words."""
+        from assistant.grammar import covering_phrases
+
+        return covering_phrases(self._intents, self.language)
 
 
 def _normalise(sentence: str) -> str:

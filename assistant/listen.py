@@ -7,13 +7,14 @@ exactly like the microphone it was made with.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from assistant.audio import FRAME_SECONDS
+from assistant.audio import FRAME_SAMPLES, FRAME_SECONDS
 from assistant.config import ListenConfig
 from assistant.stt import SpeechModel, Transcriber
 
@@ -31,7 +32,8 @@ class EndedBy(StrEnum):
 
 @dataclass
 class Utterance:
-    text: str
+    hypotheses: list[str]
+    """What Vosk heard, best guess first; empty when nothing was said."""
     pcm: bytes
     """The command audio, 16 kHz mono int16."""
     ended_by: EndedBy
@@ -39,8 +41,42 @@ class Utterance:
     """Wall time of the final decode once the end was known."""
 
     @property
+    def text(self) -> str:
+        return self.hypotheses[0] if self.hypotheses else ""
+
+    waited_seconds: float = 0.0
+    """Silence between the wake word and the first word."""
+
+    @property
     def audio_seconds(self) -> float:
+        """Length of the command itself (with a short lead-in)."""
         return len(self.pcm) / 32000
+
+
+FRAME_BYTES = FRAME_SAMPLES * 2
+PRE_ROLL_FRAMES = 4
+"""Frames (320 ms) kept from before speech starts and fed with it: Vosk needs a little
+silence before the first word, but long silence drifts its speaker adaptation (measured on
+the Korean model: 0.3 s of lead-in recognised a command that 2 s of lead-in did not)."""
+ONSET_FACTOR = 4.0
+"""Speech starts when a frame is this many times louder than the quietest frame so far..."""
+ONSET_MIN_RMS = 200.0
+"""...and louder than this in absolute terms (int16 RMS), so digital silence has a floor."""
+
+
+class SpeechOnset:
+    """Energy-based start of speech; in steady noise it fires at once, which is harmless
+    (Vosk then decides what is speech), so it only ever saves work and lead-in."""
+
+    def __init__(self) -> None:
+        self.floor: float | None = None
+
+    def is_speech(self, frame: np.ndarray) -> bool:
+        import numpy as np
+
+        rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
+        self.floor = rms if self.floor is None else min(self.floor, rms)
+        return rms > max(ONSET_MIN_RMS, ONSET_FACTOR * self.floor)
 
 
 class CommandListener:
@@ -57,37 +93,54 @@ class CommandListener:
     ) -> Utterance:
         """Consume frames from `frames` until the utterance ends; `None` frames are
         pauses in a live stream (no audio yet) and count for nothing."""
-        transcriber = Transcriber(self.model, self.phrases)
         no_speech_limit = int((no_speech_seconds or self.config.no_speech_seconds) / FRAME_SECONDS)
         max_frames = int(self.config.max_command_seconds / FRAME_SECONDS)
+        live = (f for f in frames if f is not None)
+        waited, pre_roll = self._wait_for_onset(live, no_speech_limit, should_stop)
+        if pre_roll is None:
+            ended_by = EndedBy.STOPPED if should_stop() else EndedBy.NO_SPEECH
+            return Utterance([], b"", ended_by, 0.0, waited * FRAME_SECONDS)
+        transcriber = Transcriber(self.model, self.phrases)
         chunks: list[bytes] = []
         heard_speech = False
         ended_by = EndedBy.END_OF_INPUT
-        for frame in frames:
+        for pcm in itertools.chain([pre_roll], (frame.tobytes() for frame in live)):
             if should_stop():
                 ended_by = EndedBy.STOPPED
                 break
-            if frame is None:
-                continue
-            pcm = frame.tobytes()
             chunks.append(pcm)
             if transcriber.accept(pcm):
                 started = time.perf_counter()
-                text = transcriber.result()
-                if text:
-                    return Utterance(text, b"".join(chunks), EndedBy.ENDPOINT, _ms_since(started))
-                # Vosk closed a segment with nothing in it (silence or noise): keep waiting.
+                hypotheses = transcriber.result()
+                if hypotheses:
+                    return Utterance(hypotheses, b"".join(chunks), EndedBy.ENDPOINT, _ms_since(started), waited * FRAME_SECONDS)
+                # Vosk closed a segment with nothing in it (a cough, a click): keep waiting.
             heard_speech = heard_speech or bool(transcriber.partial())
-            if not heard_speech and len(chunks) >= no_speech_limit:
-                return Utterance("", b"".join(chunks), EndedBy.NO_SPEECH, 0.0)
-            if len(chunks) >= max_frames:
+            frames_used = waited + sum(map(len, chunks)) // FRAME_BYTES
+            if not heard_speech and frames_used >= no_speech_limit:
+                return Utterance([], b"".join(chunks), EndedBy.NO_SPEECH, 0.0, waited * FRAME_SECONDS)
+            if frames_used >= max_frames:
                 ended_by = EndedBy.MAX_LENGTH
                 break
         started = time.perf_counter()
-        text = transcriber.final()
-        if not text and ended_by in (EndedBy.END_OF_INPUT, EndedBy.MAX_LENGTH):
+        hypotheses = transcriber.final()
+        if not hypotheses and ended_by in (EndedBy.END_OF_INPUT, EndedBy.MAX_LENGTH):
             ended_by = EndedBy.NO_SPEECH
-        return Utterance(text, b"".join(chunks), ended_by, _ms_since(started))
+        return Utterance(hypotheses, b"".join(chunks), ended_by, _ms_since(started), waited * FRAME_SECONDS)
+
+    @staticmethod
+    def _wait_for_onset(live, limit: int, should_stop) -> tuple[int, bytes | None]:
+        """Skip silence before the first word; return (frames waited, pre-roll audio),
+        the audio being None when nothing was said within `limit` frames."""
+        onset = SpeechOnset()
+        recent: list[bytes] = []
+        for waited, frame in enumerate(live, start=1):
+            recent = (recent + [frame.tobytes()])[-PRE_ROLL_FRAMES:]
+            if onset.is_speech(frame):
+                return waited - len(recent), b"".join(recent)
+            if waited >= limit or should_stop():
+                return waited, None
+        return 0, None
 
 
 def _ms_since(started: float) -> float:

@@ -171,6 +171,19 @@ class Assistant:
     def stop(self) -> None:
         self._stop.set()
 
+    def resume(self) -> None:
+        """Undo `stop()` so that `run()` may be called again (after a rejected reload)."""
+        self._stop.clear()
+
+    def adopt_audio_stages(self, other: Assistant) -> None:
+        """Reuse `other`'s loaded models where the configuration that built them is
+        unchanged: a reload must not hold two Vosk models (hundreds of MB) at once."""
+        same_language = other.config.language == self.config.language
+        if "speech_model" in other.__dict__ and same_language and other.config.stt == self.config.stt:
+            self.__dict__["speech_model"] = other.speech_model
+        if "wake" in other.__dict__ and other.config.wake == self.config.wake:
+            self.__dict__["wake"] = other.wake
+
     def close(self) -> None:
         self.scheduler.stop()
         for skill in self.skills.values():
@@ -178,6 +191,8 @@ class Assistant:
                 skill.close()
             except Exception:
                 log.exception("skill %s failed to close", skill.context.name)
+        if self.journal is not None:
+            self.journal.close()
 
     def _between_frames(self) -> None:
         """Idle moments: say what a skill announced (a timer that ended)."""
@@ -228,19 +243,23 @@ class Assistant:
         return interaction
 
     def _understand(self, utterance: Utterance, interaction: Interaction):
-        """Grammar text is believed only if it matches an intent; `auto` then tries free mode."""
+        """Grammar hypotheses are believed only if they parse as an intent (the best that
+        does wins); in `auto` mode, when none does, the audio is decoded again in free mode."""
         started = time.perf_counter()
-        text = utterance.text
-        if self.config.stt.mode == "auto" and self.matcher.match(text) is None:
+        text = self._first_understood(utterance.hypotheses)
+        if text is None and self.config.stt.mode == "auto":
             from assistant.stt import transcribe
 
-            text = transcribe(self.speech_model, None, utterance.pcm) or text
+            text = self._first_understood(transcribe(self.speech_model, None, utterance.pcm))
             interaction.timings_ms["free_decode"] = _ms_since(started)
             started = time.perf_counter()
-        interaction.transcript = text
-        result = self.dispatcher.dispatch(text, Source.VOICE)
+        interaction.transcript = text or utterance.text
+        result = self.dispatcher.dispatch(interaction.transcript, Source.VOICE)
         interaction.timings_ms["dispatch"] = _ms_since(started)
         return result
+
+    def _first_understood(self, hypotheses: list[str]) -> str | None:
+        return next((h for h in hypotheses if self.matcher.match(h) is not None), None)
 
     def _follow_up(self, question: Reply, frames, interaction: Interaction) -> Reply:
         self.sink.wait(timeout=30)  # let the question finish before listening for the answer
@@ -248,9 +267,8 @@ class Assistant:
             frames, no_speech_seconds=self.config.listen.answer_timeout_seconds,
             should_stop=self._stop.is_set,
         )
-        reply = self.dispatcher.call_skill(
-            interaction.skill or "?", lambda: question.on_answer(answer.text)
-        )
+        text = self._first_understood(answer.hypotheses) or answer.text
+        reply = self.dispatcher.call_skill(interaction.skill or "?", lambda: question.on_answer(text))
         if reply is None:
             interaction.outcome = Outcome.SKILL_ERROR
             from assistant.dispatch import apology

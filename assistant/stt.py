@@ -109,11 +109,19 @@ class Grammar:
         return not model.missing_words({"[unk]"})
 
 
-class Transcriber:
-    """One utterance: audio in (int16 bytes at 16 kHz), endpoint signal, text out."""
+ALTERNATIVES = 10
+"""Hypotheses asked of Vosk per utterance. In grammar mode the best one that parses as
+an intent wins: Vosk's grammar is a bigram model, so its single best guess can stitch
+phrase pieces together while a valid sentence sits just below it."""
 
-    def __init__(self, model: SpeechModel, phrases: list[str] | None) -> None:
+
+class Transcriber:
+    """One utterance: audio in (int16 bytes at 16 kHz), endpoint signal, hypotheses out."""
+
+    def __init__(self, model: SpeechModel, phrases: list[str] | None, alternatives: int = ALTERNATIVES) -> None:
         self._recognizer = model.recognizer(phrases)
+        if alternatives > 1:
+            self._recognizer.SetMaxAlternatives(alternatives)
 
     def accept(self, pcm: bytes) -> bool:
         """Feed audio; True when Vosk detected the end of the utterance (trailing silence)."""
@@ -122,26 +130,35 @@ class Transcriber:
     def partial(self) -> str:
         return json.loads(self._recognizer.PartialResult()).get("partial", "")
 
-    def result(self) -> str:
-        """Text of the utterance that just ended (after `accept` returned True)."""
-        return _clean(json.loads(self._recognizer.Result()).get("text", ""))
+    def result(self) -> list[str]:
+        """Hypotheses (best first) for the utterance that just ended (`accept` returned True)."""
+        return _hypotheses(self._recognizer.Result())
 
-    def final(self) -> str:
-        """Flush and return whatever is left (at the length limit or end of input)."""
-        return _clean(json.loads(self._recognizer.FinalResult()).get("text", ""))
-
-
-def _clean(text: str) -> str:
-    return " ".join(w for w in text.split() if w != "[unk]")
+    def final(self) -> list[str]:
+        """Flush and return the hypotheses for what is left (length limit, end of input)."""
+        return _hypotheses(self._recognizer.FinalResult())
 
 
-def transcribe(model: SpeechModel, phrases: list[str] | None, pcm: bytes) -> str:
-    """Whole-buffer recognition: used to re-run an utterance in free mode (auto mode)."""
+def _hypotheses(result_json: str) -> list[str]:
+    result = json.loads(result_json)
+    texts = [a.get("text", "") for a in result["alternatives"]] if "alternatives" in result else [result.get("text", "")]
+    cleaned = [" ".join(w for w in t.split() if w != "[unk]") for t in texts]
+    unique = list(dict.fromkeys(t for t in cleaned if t))
+    return unique
+
+
+def transcribe(model: SpeechModel, phrases: list[str] | None, pcm: bytes) -> list[str]:
+    """Whole-buffer recognition (hypotheses, best first): used to re-run an utterance in
+    free mode (auto mode), by the benchmarks and by tests."""
     transcriber = Transcriber(model, phrases)
     step = 16000  # half a second of int16 audio per call
-    texts = []
+    segments = []
     for start in range(0, len(pcm), step):
         if transcriber.accept(pcm[start : start + step]):
-            texts.append(transcriber.result())
-    texts.append(transcriber.final())
-    return " ".join(t for t in texts if t)
+            segments.append(transcriber.result())
+    segments.append(transcriber.final())
+    segments = [s for s in segments if s]
+    if len(segments) == 1:
+        return segments[0]
+    # Several segments (a pause inside the command): join the best of each.
+    return [" ".join(s[0] for s in segments)] if segments else []

@@ -19,6 +19,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 RATE = 16000
+KOREAN_VOICE = "ko+f3"
+"""espeak-ng's Korean is far from natural speech; of its variants, the small Korean Vosk
+model hears this one best (measured over lead-ins and frame alignments: "지금 몇 시야"
+18 of 18 with ko+f3, 7 of 18 with the plain voice)."""
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -135,10 +139,10 @@ def command_clip(say):
     """command_clip(*korean_commands) → samples: silence, then for each command "hey jarvis",
     a short pause and the command, then silence (what a person at the speaker would say)."""
 
-    def build(*commands: str, wake_voice: str = "en-us") -> np.ndarray:
+    def build(*commands: str, wake_voice: str = "en-us", voice: str = KOREAN_VOICE) -> np.ndarray:
         parts = [silence(1.0)]
         for command in commands:
-            parts += [say("hey jarvis", wake_voice), silence(0.6), say(command, "ko"), silence(2.5)]
+            parts += [say("hey jarvis", wake_voice), silence(0.6), say(command, voice), silence(2.5)]
         return np.concatenate(parts)
 
     return build

@@ -79,7 +79,7 @@ def test_spoken_command_is_answered_on_the_speaker(pulse_server, tmp_path, ko_co
         recorder.wait()
         code, seconds = assistant.stop()
     [interaction] = [json.loads(line) for line in assistant.stdout]
-    assert interaction["intent"] == "ClockTime" and interaction["outcome"] == "handled"
+    assert (interaction["intent"], interaction["outcome"]) == ("ClockTime", "handled"), interaction["transcript"]
     heard = np.frombuffer(recording.read_bytes(), np.int16)
     assert rms(heard) > 100, "the speaker stayed silent"
     assert code == 0 and seconds < 3

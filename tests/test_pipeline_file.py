@@ -32,9 +32,9 @@ def test_wake_word_and_korean_question_give_one_answered_interaction(tmp_path, k
 
 
 def test_two_commands_give_two_interactions_in_order(tmp_path, ko_config, command_clip):
-    clip = write_wav(tmp_path / "two.wav", command_clip("지금 몇 시야", "오늘 무슨 요일"))
+    clip = write_wav(tmp_path / "two.wav", command_clip("지금 몇 시야", "알람 목록 알려 줘"))
     result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(tmp_path / "r.wav"), "--json")
-    assert [i["intent"] for i in interactions(result)] == ["ClockTime", "ClockWeekday"]
+    assert [i["intent"] for i in interactions(result)] == ["ClockTime", "AlarmList"]
 
 
 def test_stereo_recording_at_another_rate_is_understood(tmp_path, ko_config, command_clip):

@@ -58,12 +58,36 @@ def print_interaction(interaction, as_json: bool) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from assistant.audio import MicrophoneSource, SpeakerSink, WavFileSink, WavFileSource
+    on_interaction = lambda i: print_interaction(i, args.json)  # noqa: E731
+    if not args.input:
+        return serve_microphone(args, on_interaction)
+    return run_recording(args, on_interaction)
+
+
+def serve_microphone(args: argparse.Namespace, on_interaction) -> int:
+    from assistant.audio import MicrophoneSource, SpeakerSink
+    from assistant.cli.common import UsageError
+    from assistant.service import Service
+
+    if args.output:
+        raise UsageError("--output goes with --input: replies to the microphone play on the speaker")
+
+    def make_audio(config):
+        return MicrophoneSource(config.audio.input_device), SpeakerSink(config.audio.output_device)
+
+    service = Service(args.config, lambda c: build_assistant(c, on_interaction), make_audio)
+    service.install_signal_handlers()
+    service.serve()
+    return 0
+
+
+def run_recording(args: argparse.Namespace, on_interaction) -> int:
+    from assistant.audio import SpeakerSink, WavFileSink, WavFileSource
 
     config = config_module.load(args.config)
-    assistant = build_assistant(config, on_interaction=lambda i: print_interaction(i, args.json))
+    assistant = build_assistant(config, on_interaction)
     try:
-        source = WavFileSource(args.input) if args.input else MicrophoneSource(config.audio.input_device)
+        source = WavFileSource(args.input)
         sink = WavFileSink(args.output) if args.output else SpeakerSink(config.audio.output_device)
     except BaseException:
         assistant.close()
