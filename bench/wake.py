@@ -1,0 +1,164 @@
+"""The wake stage: its CPU cost against a bare openWakeWord loop, and its accuracy.
+
+CPU: `WakeDetector.process` over the same frames as a bare `Model.predict` loop on the
+same model files, the two interleaved repeat by repeat (median of N each), so machine
+noise hits both alike. Accuracy: detections on generated "hey jarvis" clips in several
+voices, speeds and noise levels, and false wakes on a long stream of talk without it.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import (
+    FRAME,
+    RATE,
+    WAKE_WORDS,
+    Context,
+    Section,
+    frames,
+    load_config,
+    median,
+    read_wav,
+    write_config,
+    write_wav,
+)
+from bench.corpus import WakeClip, speech_without_wake_word, wake_word_stream
+
+CPU_GOAL = 1.05
+WARM_UP_SECONDS = 10.0
+"""openWakeWord keeps 10 s of raw audio and copies it on every frame: time the steady state."""
+
+
+def _bare_model(words: int):
+    """openWakeWord alone, on the model files the pyopen-wakeword package carries."""
+    import pyopen_wakeword
+    from openwakeword.model import Model
+
+    models = Path(pyopen_wakeword.__file__).parent / "models"
+    return Model(
+        wakeword_models=[str(models / f"{w}.tflite") for w in WAKE_WORDS[:words]],
+        inference_framework="tflite",
+        melspec_model_path=str(models / "melspectrogram.tflite"),
+        embedding_model_path=str(models / "embedding_model.tflite"),
+    )
+
+
+def _detector(ctx: Context, words: int):
+    from assistant.wake import WakeDetector
+
+    return WakeDetector(load_config(write_config(ctx.scratch(f"wake-{words}"), words=words)))
+
+
+def _cpu_per_audio_second(step, chunks: list[np.ndarray]) -> float:
+    started = time.process_time()
+    for chunk in chunks:
+        step(chunk)
+    return (time.process_time() - started) / (len(chunks) * FRAME / RATE)
+
+
+def wake_cpu(ctx: Context) -> Section:
+    section = Section("wake_cpu", "Wake stage CPU (CPU seconds per second of audio)")
+    audio = speech_without_wake_word(ctx.speech, WARM_UP_SECONDS + ctx.scale.wake_cpu_audio_seconds)
+    chunks = list(frames(audio))
+    warm_up, chunks = chunks[: int(WARM_UP_SECONDS * RATE / FRAME)], chunks[int(WARM_UP_SECONDS * RATE / FRAME) :]
+    section.notes.append(
+        f"{len(chunks) * FRAME / RATE:.0f} s of generated talk after {WARM_UP_SECONDS:.0f} s of warm-up, "
+        f"{ctx.scale.wake_cpu_repeats} interleaved repeats, median; CPU time of the whole process "
+        "(all threads) by time.process_time()."
+    )
+    for words in ctx.scale.wake_word_counts:
+        detector, bare = _detector(ctx, words), _bare_model(words)
+        assistant_runs, bare_runs = [], []
+        for _ in range(ctx.scale.wake_cpu_repeats):
+            bare.reset()
+            _cpu_per_audio_second(bare.predict, warm_up)
+            bare_runs.append(_cpu_per_audio_second(bare.predict, chunks))
+            detector.reset()
+            _cpu_per_audio_second(detector.process, warm_up)
+            assistant_runs.append(_cpu_per_audio_second(detector.process, chunks))
+        value, baseline = median(assistant_runs), median(bare_runs)
+        section.add("WakeDetector.process", value, "CPU s / audio s", f"{words} wake word{'s' * (words > 1)}",
+                    baseline, "bare openWakeWord predict loop", f"<= {CPU_GOAL}x",
+                    value / baseline <= CPU_GOAL)  # fmt: skip
+        section.details[f"{words}_words"] = {"assistant": assistant_runs, "bare": bare_runs}
+    return section
+
+
+# --- accuracy -------------------------------------------------------------------------------
+
+
+def _detect_stream(config_path: str, stream_path: str) -> list[tuple[int, str, float]]:
+    """(sample, wake word, score) of every detection in a WAV stream (a worker process)."""
+    from assistant import config
+    from assistant.wake import WakeDetector
+
+    detector = WakeDetector(config.load(config_path))
+    found = []
+    for i, chunk in enumerate(frames(read_wav(Path(stream_path)))):
+        hit = detector.process(chunk)
+        if hit:
+            found.append((i * FRAME, hit.wake_word, hit.score))
+    return found
+
+
+def _score_positives(clips: list[WakeClip], found: list[tuple[int, str, float]]) -> list[bool]:
+    """A clip counts as heard when "hey jarvis" fires inside its window (or just after it)."""
+    grace = int(0.5 * RATE)
+    hits = [s for s, word, _ in found if word == "hey_jarvis"]
+    return [any(c.start <= s < c.end + grace for s in hits) for c in clips]
+
+
+def wake_accuracy(ctx: Context) -> Section:
+    section = Section("wake_accuracy", "Wake word accuracy")
+    scale = ctx.scale
+    work = ctx.scratch("wake-accuracy")
+    positives, clips = wake_word_stream(ctx.speech, scale.wake_positives)
+    negatives = speech_without_wake_word(ctx.speech, scale.wake_negative_seconds)
+    positive_path = write_wav(work / "positives.wav", positives)
+    negative_path = write_wav(work / "negatives.wav", negatives)
+    hours = len(negatives) / RATE / 3600
+    section.notes.append(
+        f"{len(clips)} positive clips of \"hey jarvis\" (voices x speeds x clean/20/10/5 dB white "
+        f"noise, {len(positives) / RATE:.0f} s); {len(negatives) / RATE / 60:.1f} min of generated "
+        "English talk with no wake word. Each configuration runs in its own process (two at a time)."
+    )
+    jobs = {}
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        for words in scale.wake_word_counts:
+            config = str(write_config(ctx.scratch(f"wake-{words}"), words=words))
+            jobs[words] = (pool.submit(_detect_stream, config, str(positive_path)),
+                           pool.submit(_detect_stream, config, str(negative_path)))  # fmt: skip
+        for words, (positive_job, negative_job) in jobs.items():
+            heard = _score_positives(clips, positive_job.result())
+            false_wakes = negative_job.result()
+            case = f"{words} wake word{'s' * (words > 1)}"
+            section.add("positive clips detected", 100 * sum(heard) / len(heard), "%", case)
+            section.add("false wakes per hour of talk", len(false_wakes) / hours, "per hour", case)
+            section.details[f"{words}_words"] = {
+                "detected": sum(heard),
+                "clips": len(heard),
+                "by_snr": _rate_by(clips, heard, lambda c: "clean" if c.snr_db is None else f"{c.snr_db:g} dB"),
+                "by_voice": _rate_by(clips, heard, lambda c: c.voice),
+                "by_speed": _rate_by(clips, heard, lambda c: str(c.speed)),
+                "false_wakes": [{"at_seconds": round(s / RATE, 2), "word": w, "score": round(p, 3)}
+                                for s, w, p in false_wakes],  # fmt: skip
+                "negative_hours": round(hours, 3),
+            }
+    first = section.details[f"{scale.wake_word_counts[0]}_words"]
+    section.notes.append(
+        "Detected by noise level: " + ", ".join(f"{k} {v}" for k, v in first["by_snr"].items())
+        + f" ({scale.wake_word_counts[0]} wake word)."
+    )
+    return section
+
+
+def _rate_by(clips: list[WakeClip], heard: list[bool], key) -> dict[str, str]:
+    groups: dict[str, list[bool]] = {}
+    for clip, ok in zip(clips, heard):
+        groups.setdefault(key(clip), []).append(ok)
+    return {name: f"{sum(v)}/{len(v)}" for name, v in groups.items()}
