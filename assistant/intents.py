@@ -8,7 +8,6 @@ expands the templates into the phrase list that Vosk's grammar mode uses.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +18,6 @@ from assistant.skills import LoadedSkill
 
 log = logging.getLogger(__name__)
 
-MAX_PHRASES_PER_INTENT = 5000
-"""Cap on expanded sentences per intent: number ranges multiply quickly, and Vosk's
-grammar is a bigram model over the phrases, so a sample of each shape is enough."""
-
-_DIGITS = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -61,27 +55,18 @@ class IntentMatcher:
         slots = {name: _plain(entity.value) for name, entity in result.entities.items()}
         return IntentMatch(result.intent.name, self.owner[result.intent.name], slots)
 
-    def samples(self, per_intent: int | None = None) -> list[tuple[str, str]]:
-        """(intent, sentence) pairs expanded from the templates, numbers as words and digits."""
+    def samples(self, per_intent: int) -> list[tuple[str, str]]:
+        """(intent, sentence) pairs: the first `per_intent` sentences each intent's templates
+        allow (full enumeration explodes with number ranges; see assistant.grammar)."""
         from hassil import sample_intents
 
-        return list(
-            sample_intents(
-                self._intents,
-                language=self.language,
-                max_sentences_per_intent=per_intent or MAX_PHRASES_PER_INTENT,
-            )
-        )
+        return list(sample_intents(self._intents, language=self.language, max_sentences_per_intent=per_intent))
 
     def grammar_phrases(self) -> list[str]:
         """What the recogniser may hear: a covering sample of every template, numbers in words."""
         from assistant.grammar import covering_phrases
 
         return covering_phrases(self._intents, self.language)
-
-
-def _normalise(sentence: str) -> str:
-    return " ".join(re.sub(r"[^\w\s']", " ", sentence.lower()).split())
 
 
 def _plain(value: Any) -> Any:

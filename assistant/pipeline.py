@@ -133,17 +133,36 @@ class Assistant:
 
     # ----- typed commands -------------------------------------------------------------
 
-    def ask(self, text: str, record: bool = True) -> tuple[Interaction, Reply]:
-        """A typed command through the same dispatcher and journal as a spoken one."""
+    def ask(
+        self, text: str, record: bool = True, answer: Callable[[str], str] | None = None
+    ) -> tuple[Interaction, Reply]:
+        """A typed command through the same dispatcher and journal as a spoken one.
+        When the reply is a question, `answer(question)` supplies the typed answer
+        (no `answer`: the question goes unanswered, as when nobody speaks)."""
         interaction = Interaction(started_at=self.clock.time(), source=Source.TYPED,
                                   language=self.config.language, transcript=text)
         started = time.perf_counter()
         result = self.dispatcher.dispatch(text, Source.TYPED)
         interaction.timings_ms["dispatch"] = _ms_since(started)
         self._apply(interaction, result)
+        reply = result.reply
+        while reply.on_answer is not None:
+            reply = self._answer(reply, answer(reply.text) if answer else "", interaction)
+        self.controls.last_reply = reply.text
         if record:
-            self._finish(interaction, result.reply.private)
-        return interaction, result.reply
+            self._finish(interaction, result.reply.private or reply.private)
+        return interaction, reply
+
+    def _answer(self, question: Reply, text: str, interaction: Interaction) -> Reply:
+        """The skill's reply to the answer of its question; contained like any skill call."""
+        reply = self.dispatcher.call_skill(interaction.skill or "?", lambda: question.on_answer(text))
+        if reply is None:
+            from assistant.dispatch import apology
+
+            interaction.outcome = Outcome.SKILL_ERROR
+            reply = Reply(apology("skill_error", self.config.language))
+        interaction.reply = f"{interaction.reply} / {reply.text}"
+        return reply
 
     # ----- the voice loop ---------------------------------------------------------------
 
@@ -267,14 +286,7 @@ class Assistant:
             frames, no_speech_seconds=self.config.listen.answer_timeout_seconds,
             should_stop=self._stop.is_set,
         )
-        text = self._first_understood(answer.hypotheses) or answer.text
-        reply = self.dispatcher.call_skill(interaction.skill or "?", lambda: question.on_answer(text))
-        if reply is None:
-            interaction.outcome = Outcome.SKILL_ERROR
-            from assistant.dispatch import apology
-
-            reply = Reply(apology("skill_error", self.config.language))
-        interaction.reply = f"{interaction.reply} / {reply.text}"
+        reply = self._answer(question, self._first_understood(answer.hypotheses) or answer.text, interaction)
         self.speak(reply)
         return reply
 

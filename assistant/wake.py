@@ -108,6 +108,8 @@ class WakeDetector:
         return Detection(word, float(score))
 
     def reset(self) -> None:
-        """Forget buffered audio (after a command) so old speech cannot trigger again."""
+        """Forget buffered audio (after a command) so old speech cannot trigger again.
+        No refractory period after it: the next wake word may follow at once (to cut a
+        reply short)."""
         self._model.reset()
-        self._quiet_frames = self.refractory_frames
+        self._quiet_frames = 0

@@ -34,6 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ask.add_argument("text", help='what you would say, e.g. "what time is it"')
     ask.add_argument("--json", action="store_true", help="print the interaction as JSON")
     ask.add_argument("--speak", action="store_true", help="also speak the reply on the speaker")
+    ask.add_argument(
+        "--answer",
+        action="append",
+        metavar="TEXT",
+        help="the answer to give if the reply is a question (repeat for several); "
+        "on a terminal you are asked instead",
+    )
     ask.set_defaults(handler=ask_command)
 
 
@@ -112,11 +119,25 @@ def _stop_on_signals(assistant) -> None:
     signal.signal(signal.SIGINT, stop)
 
 
+def _answers(args: argparse.Namespace):
+    """Answers to a skill's questions: from --answer in order, else asked on the terminal."""
+    given = list(args.answer or [])
+
+    def answer(question: str) -> str:
+        if given:
+            return given.pop(0)
+        if sys.stdin.isatty():
+            return input(f"{question}\n> ")
+        return ""
+
+    return answer
+
+
 def ask_command(args: argparse.Namespace) -> int:
     config = config_module.load(args.config)
     assistant = build_assistant(config)
     try:
-        interaction, reply = assistant.ask(args.text)
+        interaction, reply = assistant.ask(args.text, answer=_answers(args))
         print_interaction(interaction, args.json)
         if args.speak:
             from assistant.audio import SpeakerSink

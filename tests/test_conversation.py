@@ -1,0 +1,80 @@
+"""Conversations beyond one command: a spoken yes/no answer, and a reply cut short by the wake word."""
+
+import json
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import KOREAN_VOICE, rms, run_cli, silence, write_wav
+
+from assistant import config as config_module
+from assistant.audio import SpeakerSink, WavFileSource
+from assistant.journal import Journal
+from assistant.pipeline import Assistant
+
+
+def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
+    marker = "marker-7f3a9c"
+    run_cli("--config", str(ko_config), "ask", f"{marker} 지금 몇 시야")  # typed, logged
+    with Journal.open(config_module.load(ko_config)) as journal:
+        assert any(marker in (e.transcript or "") for e in journal.last(5))
+    clip = np.concatenate([
+        silence(1), say("hey jarvis"), silence(0.6), say("전체 기록 삭제해", KOREAN_VOICE),
+        silence(1.5), say("네", KOREAN_VOICE), silence(3),
+    ])
+    result = run_cli("--config", str(ko_config), "run", "--json", "--input", str(write_wav(tmp_path / "c.wav", clip)),
+                     "--output", str(tmp_path / "r.wav"))
+    assert result.returncode == 0, result.stderr
+    [interaction] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert interaction["intent"] == "PrivacyDeleteAll"
+    question, answer = interaction["reply"].split(" / ")
+    assert "?" in question or "네" in question
+    with Journal.open(config_module.load(ko_config)) as journal:
+        assert journal.last(5) == []  # the history is gone, and the deletion left no entry
+    db_bytes = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("journal.db*"))
+    assert marker.encode() not in db_bytes
+
+
+class SpeakerSpy(SpeakerSink):
+    """The real speaker, noting whether a reply was playing when it was told to stop."""
+
+    def __init__(self, device=None):
+        super().__init__(device)
+        self.cut_while_playing = 0
+
+    def stop(self):
+        if self.playing:
+            self.cut_while_playing += 1
+        super().stop()
+
+
+@pytest.mark.audio
+def test_wake_word_cuts_a_reply_short(pulse_server, tmp_path, ko_config, say, command_clip):
+    # The second "hey jarvis" comes while the first reply (about 3 s) is still playing.
+    clip = np.concatenate([command_clip("지금 몇 시야")[: -int(1.0 * 16000)], say("hey jarvis"), silence(5)])
+    recording = tmp_path / "speaker.raw"
+    recorder = subprocess.Popen(["parec", "--device=spk.monitor", "--format=s16le", "--rate=16000",
+                                 "--channels=1", "--raw", str(recording)])
+    assistant = Assistant(config_module.load(ko_config))
+    assistant.prepare_audio()
+    sink = SpeakerSpy()
+    replies = []
+    assistant.on_interaction = replies.append
+    source = WavFileSource(write_wav(tmp_path / "c.wav", clip))
+    try:
+        time.sleep(0.5)
+        assistant.run(source, sink)
+        time.sleep(1.0)
+    finally:
+        sink.close()
+        assistant.close()
+        recorder.terminate()
+        recorder.wait()
+    assert [r.intent for r in replies][:1] == ["ClockTime"]
+    assert sink.cut_while_playing >= 1
+    heard = np.frombuffer(recording.read_bytes(), np.int16)
+    loud_seconds = sum(rms(heard[i : i + 1600]) > 300 for i in range(0, len(heard), 1600)) / 10
+    reply_seconds = len(assistant.synthesizer.synthesize(replies[0].reply)[0]) / 22050
+    assert loud_seconds < reply_seconds - 1.0, (loud_seconds, reply_seconds)  # not played out
