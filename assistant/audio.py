@@ -93,6 +93,18 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     return to_mono(data[:usable], channels), rate
 
 
+def rescan_devices(sd) -> None:
+    """Make PortAudio read the device list again. It closes every open stream, so call
+    it only when none is in use."""
+    # sounddevice's documented way to rescan; either half fails only when PortAudio is
+    # already down (then initialising alone is what is needed) or cannot start at all.
+    for step in (sd._terminate, sd._initialize):
+        try:
+            step()
+        except sd.PortAudioError as e:
+            log.debug("re-reading the audio device list: %s", e)
+
+
 class AudioSource:
     """Yields 80 ms frames (FRAME_SAMPLES int16 samples at 16 kHz) until exhausted or closed."""
 
@@ -161,16 +173,29 @@ class MicrophoneSource(AudioSource):
             log.info("microphone %s open at %d Hz", self._device_name(), self._rate)
         except (sd.PortAudioError, ValueError) as e:
             self._stream = None
+            # PortAudio lists devices once, when it starts: a USB microphone plugged in
+            # again, or a sound server that was not running then, stays invisible until
+            # the list is read again. No stream of ours is open at this point.
+            rescan_devices(sd)
             raise AudioError(f"cannot open microphone {self._device_name()}: {e}") from None
 
     def _pick_rate(self, sd) -> int:
         try:
             sd.check_input_settings(device=self.device, samplerate=RATE, channels=1, dtype="int16")
             return RATE
-        except (sd.PortAudioError, ValueError):
+        except (sd.PortAudioError, ValueError) as first:
+            # Resample only when the device works at its own rate; otherwise the device
+            # itself is the problem (missing, or its sound server is down), not the rate.
             info = sd.query_devices(self.device, "input")
-            log.info("input device does not take %d Hz; resampling from %d Hz", RATE, info["default_samplerate"])
-            return int(info["default_samplerate"])
+            rate = int(info["default_samplerate"])
+            try:
+                sd.check_input_settings(
+                    device=self.device, samplerate=rate, channels=1, dtype="int16"
+                )
+            except (sd.PortAudioError, ValueError):
+                raise first from None
+            log.info("input device does not take %d Hz; resampling from %d Hz", RATE, rate)
+            return rate
 
     def _device_name(self) -> str:
         return "(system default)" if self.device is None else repr(self.device)

@@ -4,6 +4,8 @@
   so a loop that is stuck stops the pings and systemd restarts the service.
 - The microphone disappears (USB unplugged, audio server restarted): reopen with
   backoff, logging the fault once per streak, not once per attempt.
+- The speaker fails: the reply is dropped, the fault logged once per streak, and
+  listening goes on; the next reply tries the device again.
 - SIGHUP: reload the configuration; a bad new configuration is rejected and the old
   one keeps running. SIGTERM/SIGINT: stop within a second.
 """
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Callable
 
 from assistant import config as config_module
+from assistant.audio import AudioSink
 from assistant.errors import AssistantError, AudioError
 from assistant.notify import Notifier, Watchdog
 
@@ -38,6 +41,7 @@ class Service:
         self.assistant = build_assistant(self.config)
         self._stopping = threading.Event()
         self._reload = threading.Event()
+        self._speaker = ContainedSink()
 
     # ----- signals ----------------------------------------------------------------------
 
@@ -57,16 +61,18 @@ class Service:
     # ----- the loop ---------------------------------------------------------------------
 
     def serve(self) -> None:
-        self.assistant.prepare_audio()
-        self.watchdog.start()
         backoff = BACKOFF_START_SECONDS
         failing = False
         ready_sent = False
         try:
+            # Inside the try: a model that fails to load still closes the journal.
+            self.assistant.prepare_audio()
+            self.watchdog.start()
             while not self._stopping.is_set():
                 if self._reload.is_set():
                     self._reload_configuration()
-                source, sink = self._make_audio(self.config)
+                source, speaker = self._make_audio(self.config)
+                sink = self._speaker.attach(speaker)
                 try:
                     source.open()
                     if failing:
@@ -119,3 +125,52 @@ class Service:
         old.close()
         log.warning("configuration reloaded")
         self.notifier.ready("listening")
+
+
+class ContainedSink(AudioSink):
+    """The speaker, with its failures contained: a reply (or earcon, or alarm) that cannot
+    be played is dropped, and listening goes on.
+
+    A failing output device is logged once when it starts failing and once when it
+    works again, not once per reply: an alarm that rings every two seconds into a dead
+    speaker must not fill the log. The streak survives a new sink per reconnection.
+    """
+
+    def __init__(self) -> None:
+        self._sink: AudioSink | None = None
+        self._failing = False
+
+    def attach(self, sink: AudioSink) -> ContainedSink:
+        self._sink = sink
+        return self
+
+    def play(self, samples, rate: int) -> None:
+        assert self._sink is not None
+        try:
+            self._sink.play(samples, rate)
+        except AudioError as e:
+            if not self._failing:
+                log.warning("reply dropped: %s; still listening", e)
+                self._failing = True
+            else:
+                log.info("reply dropped: the output device is still failing")
+            return
+        if self._failing:
+            log.warning("the output device works again")
+            self._failing = False
+
+    def stop(self) -> None:
+        if self._sink is not None:
+            self._sink.stop()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._sink is not None:
+            self._sink.wait(timeout)
+
+    @property
+    def playing(self) -> bool:
+        return self._sink is not None and self._sink.playing
+
+    def close(self) -> None:
+        if self._sink is not None:
+            self._sink.close()

@@ -1,4 +1,4 @@
-"""Commands about the device the assistant runs on: `assistant devices` (and, later, `doctor`).
+"""Commands about the device the assistant runs on: `assistant devices` and `assistant doctor`.
 
 `devices` answers the first question of every audio setup: which microphones and
 speakers can the assistant see, which ones does the system pick by default, and does
@@ -28,8 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     devices.add_argument("--json", action="store_true", help="print JSON")
     devices.set_defaults(handler=show_devices)
 
-    # `assistant doctor` (checks of models, devices, data directory permissions and the
-    # service) registers here, next to `devices`, whose listing it reuses.
+    doctor = subparsers.add_parser(
+        "doctor",
+        help="check that this device is ready: configuration, models, microphone, speaker, files",
+        description="Run every check and print one line each, with the fix for what fails: "
+        "the configuration, the wake word and speech models (loaded for real), the microphone "
+        "(opened and listened to for 2 s), the speaker (a short tone), the data directory's "
+        "permissions and the journal's integrity. Exits non-zero when a check fails.",
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.set_defaults(handler=run_doctor)
 
 
 @dataclass(frozen=True)
@@ -179,3 +187,27 @@ def _describe(setting: Configured, listing: DeviceListing, kind: str) -> str:
             return f"not set (system default), but there is no default {kind} device"
         return f"not set, using the system default: {setting.index} {names.get(setting.index, '')}"
     return f"{setting.value!r} -> {setting.index} {names.get(setting.index, '')}"
+
+
+DOCTOR_MARKS = {"ok": "ok  ", "warning": "WARN", "error": "FAIL", "skipped": "SKIP"}
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from assistant.doctor import run_checks
+
+    checks = []
+    for check in run_checks(args.config):
+        checks.append(check)
+        if not args.json:
+            # One line per check as it finishes: the models take a while to load.
+            print(f"{DOCTOR_MARKS[check.level]}  {check.name}: {check.detail}", flush=True)
+            if check.fix:
+                print(f"      fix: {check.fix}", flush=True)
+    ok = all(c.ok for c in checks)
+    if args.json:
+        print_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
+    else:
+        failures = sum(not c.ok for c in checks)
+        plural = "s" if failures > 1 else ""
+        print("all checks passed" if ok else f"{failures} check{plural} failed")
+    return 0 if ok else 1
