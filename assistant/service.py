@@ -88,6 +88,8 @@ class Service:
                     if not failing:
                         log.warning("%s; retrying", e)
                         self.notifier.status("waiting for the microphone")
+                    else:
+                        log.debug("microphone still unavailable; next attempt in %.1f s", backoff)
                     failing = True
                     self._wait(backoff)
                     backoff = min(backoff * 2, BACKOFF_MAX_SECONDS)
