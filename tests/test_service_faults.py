@@ -92,7 +92,7 @@ class Running:
         )  # fmt: skip
         self.stdout: list[str] = []
         self.stderr: list[str] = []
-        for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+        for stream, lines in (self.process.stdout, self.stdout), (self.process.stderr, self.stderr):
             threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
 
     @staticmethod
@@ -220,7 +220,9 @@ def test_microphone_comes_back_after_its_device_is_removed(
     ]
     private_pulse.pactl("unload-module", module)
     time.sleep(1)
-    private_pulse.pactl("load-module", "module-null-sink", "sink_name=mic", "rate=16000", "channels=1")
+    private_pulse.pactl(
+        "load-module", "module-null-sink", "sink_name=mic", "rate=16000", "channels=1"
+    )
     private_pulse.pactl("set-default-source", "mic.monitor")
     # The server moves the stream back to the new device; a stream that stalls in the
     # move is noticed after MicrophoneSource.STALL_SECONDS and reopened. Let that settle.
