@@ -298,7 +298,7 @@ def check_microphone(config: config_module.Config, seconds: float = LISTEN_SECON
         return failed(name, f"it opened, then {e}", _device_fix("input", device))
     finally:
         source.close()
-    return _judge_levels(name, peaks, levels)
+    return _judge_levels(name, peaks, levels, seconds)
 
 
 def _listen(source, seconds: float) -> tuple[list[int], list[float]]:
@@ -309,19 +309,20 @@ def _listen(source, seconds: float) -> tuple[list[int], list[float]]:
 
     peaks: list[int] = []
     levels: list[float] = []
-    deadline = time.monotonic() + seconds
-    for frame in source.frames():  # raises AudioError when the device stops delivering
+    deadline = None  # counted from the first block: a stream may take a moment to start
+    for frame in source.frames():  # raises AudioError when the device delivers nothing
         if frame is not None:
+            deadline = deadline or time.monotonic() + seconds
             samples = frame.astype(np.float64)
             peaks.append(int(np.abs(samples).max()))
             levels.append(float(np.sqrt(np.mean(samples**2))))
-        if time.monotonic() >= deadline:
+        if deadline is not None and time.monotonic() >= deadline:
             break
     return peaks, levels
 
 
-def _judge_levels(name: str, peaks: list[int], levels: list[float]) -> Check:
-    listened = f"{LISTEN_SECONDS:.0f} s"
+def _judge_levels(name: str, peaks: list[int], levels: list[float], seconds: float) -> Check:
+    listened = f"{seconds:g} s"
     if not peaks:
         return failed(
             name,
