@@ -71,6 +71,7 @@ class Service:
             while not self._stopping.is_set():
                 if self._reload.is_set():
                     self._reload_configuration()
+                    continue  # a SIGTERM (or another SIGHUP) may have come in meanwhile
                 source, speaker = self._make_audio(self.config)
                 sink = self._speaker.attach(speaker)
                 try:

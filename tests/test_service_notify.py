@@ -68,7 +68,9 @@ def receiver(tmp_path):
     r.close()
 
 
-def test_ready_then_watchdog_pings_while_listening_then_stopping(pulse_server, ko_config, receiver):
+def test_ready_then_watchdog_pings_while_listening_then_stopping_even_during_a_reload(
+    pulse_server, ko_config, receiver
+):
     assistant = Running(
         ko_config,
         {
@@ -89,6 +91,10 @@ def test_ready_then_watchdog_pings_while_listening_then_stopping(pulse_server, k
         # the machine is.
         assert receiver.count("WATCHDOG", since=listening_since) >= 3
 
+        # SIGTERM in the middle of a reload (SIGHUP) is not lost: the service stops
+        # once the reload is done instead of listening on with the new configuration.
+        assistant.process.send_signal(signal.SIGHUP)
+        receiver.wait_for("RELOADING", timeout=10)
         code, _ = assistant.stop(signal.SIGTERM)
     finally:
         assistant.kill()
