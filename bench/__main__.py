@@ -36,12 +36,24 @@ def _benchmarks():
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_const", const="quick", dest="size", help="the smallest sizes")
-    size.add_argument("--size", choices=sorted(SCALES), help="full (default), quick, or smoke (for the test)")
-    parser.add_argument("--only", metavar="NAMES", help="comma-separated: " + ", ".join(_benchmarks()))
-    parser.add_argument("--results-dir", type=Path, default=REPO / "bench" / "results",
-                        help="where the JSON and latest.md go (default: bench/results)")  # fmt: skip
-    parser.add_argument("--cache-dir", type=Path, help="generated speech cache (default: RESULTS_DIR/clips)")
+    size.add_argument(
+        "--quick", action="store_const", const="quick", dest="size", help="the smallest sizes"
+    )
+    size.add_argument(
+        "--size", choices=sorted(SCALES), help="full (default), quick, or smoke (for the test)"
+    )
+    parser.add_argument(
+        "--only", metavar="NAMES", help="comma-separated: " + ", ".join(_benchmarks())
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=REPO / "bench" / "results",
+        help="where the JSON and latest.md go (default: bench/results)",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, help="generated speech cache (default: RESULTS_DIR/clips)"
+    )
     args = parser.parse_args(argv)
     args.size = args.size or "full"
     return args
@@ -50,17 +62,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     benchmarks = _benchmarks()
-    names = list(benchmarks) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
+    names = (
+        list(benchmarks)
+        if not args.only
+        else [n.strip() for n in args.only.split(",") if n.strip()]
+    )
     unknown = [n for n in names if n not in benchmarks]
     if unknown:
-        print(f"bench: unknown benchmark {', '.join(unknown)} (known: {', '.join(benchmarks)})", file=sys.stderr)
+        print(
+            f"bench: unknown benchmark {', '.join(unknown)} (known: {', '.join(benchmarks)})",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args.results_dir.mkdir(parents=True, exist_ok=True)
     speech = Speech(args.cache_dir or args.results_dir / "clips")
     started = time.time()
-    run = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)), "size": args.size,
-           "machine": machine(), "command": "python -m bench " + " ".join(argv or sys.argv[1:])}  # fmt: skip
+    run = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "size": args.size,
+        "machine": machine(),
+        "command": "python -m bench " + " ".join(argv or sys.argv[1:]),
+    }
     sections: list[Section] = []
     failed = False
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
@@ -72,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                 section = benchmarks[name](ctx)
             except Exception:
                 failed = True
-                section = Section(name, f"{name} (failed)", notes=["failed: " + traceback.format_exc(limit=3)])
+                section = Section(
+                    name, f"{name} (failed)", notes=["failed: " + traceback.format_exc(limit=3)]
+                )
                 traceback.print_exc()
             section.seconds = time.perf_counter() - began
             print(f"bench: {name} took {section.seconds:.0f} s", file=sys.stderr, flush=True)

@@ -60,8 +60,21 @@ SCALES = {
     # The smoke test's size: every benchmark runs once, end to end, as small as it can be.
     "smoke": Scale("smoke", (1,), 4.0, 1, 4, 20.0, 2.0, 3, 1, (1000,), 5, 500, 1),
     "quick": Scale("quick", (1, 2), 10.0, 3, 16, 120.0, 8.0, 10, 3, (1000, 10000), 30, 5000, 3),
-    "full": Scale("full", (1, 2, 4), 30.0, 5, 112, 3600.0, 60.0, 58, 12,
-                  (1000, 100_000, 1_000_000), 100, 100_000, 5),  # fmt: skip
+    "full": Scale(
+        "full",
+        (1, 2, 4),
+        30.0,
+        5,
+        112,
+        3600.0,
+        60.0,
+        58,
+        12,
+        (1000, 100_000, 1_000_000),
+        100,
+        100_000,
+        5,
+    ),
 }
 
 
@@ -141,8 +154,14 @@ def machine() -> dict[str, Any]:
     model = ""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        model = next((line.split(":", 1)[1].strip() for line in out.splitlines()
-                      if line.startswith("Model name")), "")  # fmt: skip
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in out.splitlines()
+                if line.startswith("Model name")
+            ),
+            "",
+        )
     except (OSError, subprocess.CalledProcessError):
         pass
     memory_kb = 0
@@ -255,7 +274,9 @@ def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
-def add_white_noise(samples: np.ndarray, snr_db: float, speech_rms: float, rng: np.random.Generator) -> np.ndarray:
+def add_white_noise(
+    samples: np.ndarray, snr_db: float, speech_rms: float, rng: np.random.Generator
+) -> np.ndarray:
     """White noise at `snr_db` below the speech's RMS, over the whole clip."""
     noise_rms = speech_rms / (10 ** (snr_db / 20))
     noisy = samples.astype(np.float64) + rng.normal(0, noise_rms, len(samples))
@@ -274,8 +295,9 @@ def frames(samples: np.ndarray) -> Iterator[np.ndarray]:
 # --- the assistant's configuration ------------------------------------------------------
 
 
-def write_config(directory: Path, *, language: str = "ko", words: int = 1, mode: str = "grammar",
-                 extra: str = "") -> Path:  # fmt: skip
+def write_config(
+    directory: Path, *, language: str = "ko", words: int = 1, mode: str = "grammar", extra: str = ""
+) -> Path:
     """A configuration with a private data directory inside `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     word_list = ", ".join(WAKE_WORDS[:words])

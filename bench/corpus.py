@@ -18,34 +18,110 @@ WAKE_SPEEDS = (130, 155, 175, 200)
 SNRS_DB: tuple[float | None, ...] = (None, 20.0, 10.0, 5.0)
 """None: the clean clip."""
 
-SPEECH_VOICES = ("en-us", "en-gb", "en-us+f3", "en-us+m3", "en-gb-x-rp", "en-us+f2", "en-gb-scotland",
-                 "en-us+m7", "en-029", "en-us-nyc")  # fmt: skip
+SPEECH_VOICES = (
+    "en-us",
+    "en-gb",
+    "en-us+f3",
+    "en-us+m3",
+    "en-gb-x-rp",
+    "en-us+f2",
+    "en-gb-scotland",
+    "en-us+m7",
+    "en-029",
+    "en-us-nyc",
+)
 SPEECH_SPEEDS = (140, 160, 175, 190)
 
 # Household talk, without any of the wake phrases (hey jarvis, alexa, hey mycroft, okay nabu).
-_SUBJECTS = ("the kids", "my sister", "our neighbour", "the plumber", "grandma", "your brother", "the dog",
-             "everyone at work", "the teacher", "my friend from school", "the man next door", "we", "they")
-_VERBS = ("cooked", "forgot", "painted", "cleaned", "bought", "fixed", "moved", "ordered", "washed",
-          "borrowed", "found", "lost", "watched", "planted", "carried", "opened", "sold")
-_OBJECTS = ("the old car", "a new kettle", "the garden fence", "some fresh bread", "the blue curtains",
-            "a birthday cake", "the kitchen window", "two bags of rice", "the heavy boxes", "a small table",
-            "the washing machine", "the living room lamp", "a pot of soup", "the bicycle tyre")
-_WHEN = ("yesterday", "last week", "this morning", "on Sunday", "before dinner", "after the football",
-         "in the afternoon", "at half past seven", "during the holidays", "tonight")
-_QUESTIONS = ("did you remember to lock the back door", "where did you put the car keys",
-              "are we having pasta again tonight", "who left the milk out on the table",
-              "can you pick up the children at four", "what time does the shop close on Fridays",
-              "have you seen my reading glasses anywhere", "should we call the electrician tomorrow")
-_REMARKS = ("it has been raining all day", "the traffic was terrible on the way home",
-            "I think the heating is broken again", "the tomatoes are finally getting red",
-            "that film was much longer than I expected", "we need to save a bit more this month",
-            "the train was late again this morning", "my back hurts from all that gardening")
+_SUBJECTS = (
+    "the kids",
+    "my sister",
+    "our neighbour",
+    "the plumber",
+    "grandma",
+    "your brother",
+    "the dog",
+    "everyone at work",
+    "the teacher",
+    "my friend from school",
+    "the man next door",
+    "we",
+    "they",
+)
+_VERBS = (
+    "cooked",
+    "forgot",
+    "painted",
+    "cleaned",
+    "bought",
+    "fixed",
+    "moved",
+    "ordered",
+    "washed",
+    "borrowed",
+    "found",
+    "lost",
+    "watched",
+    "planted",
+    "carried",
+    "opened",
+    "sold",
+)
+_OBJECTS = (
+    "the old car",
+    "a new kettle",
+    "the garden fence",
+    "some fresh bread",
+    "the blue curtains",
+    "a birthday cake",
+    "the kitchen window",
+    "two bags of rice",
+    "the heavy boxes",
+    "a small table",
+    "the washing machine",
+    "the living room lamp",
+    "a pot of soup",
+    "the bicycle tyre",
+)
+_WHEN = (
+    "yesterday",
+    "last week",
+    "this morning",
+    "on Sunday",
+    "before dinner",
+    "after the football",
+    "in the afternoon",
+    "at half past seven",
+    "during the holidays",
+    "tonight",
+)
+_QUESTIONS = (
+    "did you remember to lock the back door",
+    "where did you put the car keys",
+    "are we having pasta again tonight",
+    "who left the milk out on the table",
+    "can you pick up the children at four",
+    "what time does the shop close on Fridays",
+    "have you seen my reading glasses anywhere",
+    "should we call the electrician tomorrow",
+)
+_REMARKS = (
+    "it has been raining all day",
+    "the traffic was terrible on the way home",
+    "I think the heating is broken again",
+    "the tomatoes are finally getting red",
+    "that film was much longer than I expected",
+    "we need to save a bit more this month",
+    "the train was late again this morning",
+    "my back hurts from all that gardening",
+)
 
 
 def household_sentences(rng: random.Random) -> str:
     kind = rng.random()
     if kind < 0.55:
-        return f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_WHEN)}."
+        who, did, what = rng.choice(_SUBJECTS), rng.choice(_VERBS), rng.choice(_OBJECTS)
+        return f"{who} {did} {what} {rng.choice(_WHEN)}."
     if kind < 0.8:
         return rng.choice(_QUESTIONS).capitalize() + "?"
     return rng.choice(_REMARKS).capitalize() + "."
@@ -83,12 +159,16 @@ TAIL_SECONDS = 1.5
 period, so one clip's detection never hides the next one."""
 
 
-def wake_word_stream(speech: Speech, count: int, seed: int = 11) -> tuple[np.ndarray, list[WakeClip]]:
+def wake_word_stream(
+    speech: Speech, count: int, seed: int = 11
+) -> tuple[np.ndarray, list[WakeClip]]:
     """`count` "hey jarvis" clips (voices x speeds x noise levels, spread evenly when fewer
     are asked for) in one stream, each in its own window of silence and noise."""
     combos = list(itertools.product(WAKE_VOICES, WAKE_SPEEDS, SNRS_DB))
     random.Random(seed).shuffle(combos)
-    chosen = combos[:count] if count <= len(combos) else [combos[i % len(combos)] for i in range(count)]
+    chosen = (
+        combos[:count] if count <= len(combos) else [combos[i % len(combos)] for i in range(count)]
+    )
     rng = np.random.default_rng(seed)
     parts, clips, position = [], [], 0
     for voice, speed, snr in chosen:

@@ -41,7 +41,8 @@ from openwakeword.model import Model
 import pyopen_wakeword, pathlib
 d = pathlib.Path(pyopen_wakeword.__file__).parent / "models"
 m = Model(wakeword_models=[str(d / "hey_jarvis.tflite")], inference_framework="tflite",
-          melspec_model_path=str(d / "melspectrogram.tflite"), embedding_model_path=str(d / "embedding_model.tflite"))
+          melspec_model_path=str(d / "melspectrogram.tflite"),
+          embedding_model_path=str(d / "embedding_model.tflite"))
 q = queue.Queue()
 s = sd.InputStream(samplerate=16000, channels=1, dtype="int16", blocksize=1280,
                    callback=lambda data, n, t, st: q.put(data[:, 0].copy()))
@@ -75,7 +76,9 @@ class Watched:
     def wait_ready(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self._stderr()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.process.returncode}: {self._stderr()}"
+                )
             if self.notify is not None:
                 try:
                     message = self.notify.recv(4096).decode()
@@ -87,10 +90,16 @@ class Watched:
                 line = self.process.stdout.readline()
                 if line.strip() == "ready":
                     return
-        raise RuntimeError(f"{self.name} was not ready within {START_TIMEOUT:.0f} s: {self._stderr()}")
+        raise RuntimeError(
+            f"{self.name} was not ready within {START_TIMEOUT:.0f} s: {self._stderr()}"
+        )
 
     def _stderr(self) -> str:
-        return self.stderr_path.read_text()[-2000:] if self.stderr_path and self.stderr_path.exists() else ""
+        return (
+            self.stderr_path.read_text()[-2000:]
+            if self.stderr_path and self.stderr_path.exists()
+            else ""
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -105,8 +114,12 @@ class Watched:
 
 
 def _start_pulse(runtime: Path) -> str:
-    out = subprocess.run(["bash", str(REPO / "tests" / "audio_server.sh"), str(runtime)],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["bash", str(REPO / "tests" / "audio_server.sh"), str(runtime)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.strip().splitlines()[-1].split("=", 1)[1]
 
 
@@ -120,19 +133,32 @@ def _start_assistant(ctx: Context, words: int, env: dict) -> Watched:
     stderr_path = directory / "stderr.txt"
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--config", str(config), "run"],
-        env={**env, "NOTIFY_SOCKET": str(notify_path)}, cwd=REPO,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr_path.open("w"),
-    )  # fmt: skip
-    return Watched(f"assistant run ({words} wake word{'s' * (words > 1)})", process, notify,
-                   stderr_path=stderr_path, extra={"words": words})  # fmt: skip
+        env={**env, "NOTIFY_SOCKET": str(notify_path)},
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr_path.open("w"),
+    )
+    return Watched(
+        f"assistant run ({words} wake word{'s' * (words > 1)})",
+        process,
+        notify,
+        stderr_path=stderr_path,
+        extra={"words": words},
+    )
 
 
 def _start_script(ctx: Context, name: str, script: str, args: list[str], env: dict) -> Watched:
     stderr_path = ctx.scratch(name) / "stderr.txt"
     process = subprocess.Popen(
-        [sys.executable, "-c", script, *args], env=env, cwd=REPO, text=True,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_path.open("w"),
-    )  # fmt: skip
+        [sys.executable, "-c", script, *args],
+        env=env,
+        cwd=REPO,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr_path.open("w"),
+    )
     return Watched(name, process, stderr_path=stderr_path)
 
 
@@ -172,19 +198,38 @@ def idle(ctx: Context) -> Section:
     for a in assistants:
         case = f"{a.extra['words']} wake word{'s' * (a.extra['words'] > 1)}"
         value = cpu_percent[a.name]
-        section.add("idle CPU, % of one core", value, "%", case, bare_cpu,
-                    "openWakeWord alone on the microphone", f"< {CPU_GOAL_PERCENT:g}%",
-                    value < CPU_GOAL_PERCENT)  # fmt: skip
+        section.add(
+            "idle CPU, % of one core",
+            value,
+            "%",
+            case,
+            bare_cpu,
+            "openWakeWord alone on the microphone",
+            f"< {CPU_GOAL_PERCENT:g}%",
+            value < CPU_GOAL_PERCENT,
+        )
     for a in assistants:
         case = f"{a.extra['words']} wake word{'s' * (a.extra['words'] > 1)}"
         value, baseline = memory_kb[a.name] / 1024, memory_kb[bare_vosk.name] / 1024
-        section.add("peak resident memory (VmHWM)", value, "MiB", case, baseline,
-                    "bare Vosk process, same model", f"<= {MEMORY_GOAL}x",
-                    value / baseline <= MEMORY_GOAL)  # fmt: skip
-    section.details = {"cpu_percent": cpu_percent, "vmhwm_kb": memory_kb, "seconds": ctx.scale.idle_seconds}
+        section.add(
+            "peak resident memory (VmHWM)",
+            value,
+            "MiB",
+            case,
+            baseline,
+            "bare Vosk process, same model",
+            f"<= {MEMORY_GOAL}x",
+            value / baseline <= MEMORY_GOAL,
+        )
+    section.details = {
+        "cpu_percent": cpu_percent,
+        "vmhwm_kb": memory_kb,
+        "seconds": ctx.scale.idle_seconds,
+    }
     section.notes.append(
-        f"{ctx.scale.idle_seconds:.0f} s of silence on a private PulseAudio microphone, counted from "
-        f"{SETTLE_SECONDS:.0f} s after READY=1; CPU from /proc/<pid>/stat (utime+stime, all threads). "
+        f"{ctx.scale.idle_seconds:.0f} s of silence on a private PulseAudio microphone, "
+        f"counted from {SETTLE_SECONDS:.0f} s after READY=1; CPU from /proc/<pid>/stat "
+        "(utime+stime, all threads). "
         "All processes run at the same time on the same microphone (the machine has 2 cores; "
         "together they use a small fraction of one)."
     )

