@@ -37,7 +37,8 @@ class AudioConfig:
 @dataclass(frozen=True)
 class WakeConfig:
     words: tuple[str, ...] = ("hey_jarvis",)
-    """Model names (found in model_dir, the data dir or an installed package) or .tflite/.onnx paths."""
+    """Model names (found in model_dir, the data dir or an installed package) or paths to
+    .tflite/.onnx files."""
     threshold: float = 0.5
     """Score (0..1) above which a frame counts as the wake word."""
     refractory_seconds: float = 2.0
@@ -149,7 +150,9 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise ConfigError(f"{path}: must be one of {', '.join(map(str, choices))}, got {value!r}")
+            raise ConfigError(
+                f"{path}: must be one of {', '.join(map(str, choices))}, got {value!r}"
+            )
         return value
     if origin is tuple:
         item_type = typing.get_args(hint)[0]
@@ -182,9 +185,13 @@ def _scalar(hint: type, value: Any, path: str) -> Any:
 
 
 def _type_name(hint: Any) -> str:
-    return {bool: "true/false", int: "a whole number", float: "a number", str: "text", type(None): "null"}.get(
-        hint, getattr(hint, "__name__", str(hint))
-    )
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        type(None): "null",
+    }.get(hint, getattr(hint, "__name__", str(hint)))
 
 
 def _kind(value: Any) -> str:

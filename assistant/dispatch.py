@@ -52,7 +52,9 @@ class Dispatcher:
     def dispatch(self, text: str, source: Source = Source.VOICE) -> Dispatched:
         match = self.matcher.match(text)
         if match is None:
-            return Dispatched(None, Reply(apology("not_understood", self.language)), Outcome.NOT_UNDERSTOOD)
+            return Dispatched(
+                None, Reply(apology("not_understood", self.language)), Outcome.NOT_UNDERSTOOD
+            )
         request = Request(match.intent, match.slots, text, self.language, source)
         reply = self.call_skill(match.skill, lambda: self.skills[match.skill].handle(request))
         outcome = Outcome.HANDLED if reply is not None else Outcome.SKILL_ERROR

@@ -60,7 +60,11 @@ def _cover(expression, lists, rules, language) -> list[str]:
     if isinstance(expression, Permutation):
         # Every item first once; the other orders add no new words.
         orders = [expression.items[i:] + expression.items[:i] for i in range(len(expression.items))]
-        return [text for order in orders for text in _lockstep([_cover(i, lists, rules, language) for i in order], " ")]
+        return [
+            text
+            for order in orders
+            for text in _lockstep([_cover(i, lists, rules, language) for i in order], " ")
+        ]
     if isinstance(expression, Sequence):
         return _lockstep([_cover(item, lists, rules, language) for item in expression.items], "")
     if isinstance(expression, RuleReference):
@@ -87,7 +91,9 @@ def _list_values(reference, lists, rules, language) -> list[str]:
         return _number_words(range(start, stop + 1, step), language)
     slot_list = lists.get(reference.list_name)
     if isinstance(slot_list, TextSlotList):
-        return [t for value in slot_list.values for t in _cover(value.text_in, lists, rules, language)]
+        return [
+            t for value in slot_list.values for t in _cover(value.text_in, lists, rules, language)
+        ]
     if isinstance(slot_list, RangeSlotList):
         return _number_words(list(slot_list.get_numbers()), language)
     if isinstance(slot_list, WildcardSlotList):

@@ -19,7 +19,6 @@ from assistant.skills import LoadedSkill
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class IntentMatch:
     intent: str
@@ -60,7 +59,11 @@ class IntentMatcher:
         allow (full enumeration explodes with number ranges; see assistant.grammar)."""
         from hassil import sample_intents
 
-        return list(sample_intents(self._intents, language=self.language, max_sentences_per_intent=per_intent))
+        return list(
+            sample_intents(
+                self._intents, language=self.language, max_sentences_per_intent=per_intent
+            )
+        )
 
     def grammar_phrases(self) -> list[str]:
         """What the recogniser may hear: a covering sample of every template, numbers in words."""
@@ -79,7 +82,12 @@ def _plain(value: Any) -> Any:
 def _merge_sentence_files(
     skills: list[LoadedSkill], language: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    merged: dict[str, Any] = {"language": language, "intents": {}, "lists": {}, "expansion_rules": {}}
+    merged: dict[str, Any] = {
+        "language": language,
+        "intents": {},
+        "lists": {},
+        "expansion_rules": {},
+    }
     owner: dict[str, str] = {}
     for skill in skills:
         path = skill.sentence_file(language)
@@ -105,7 +113,9 @@ def _merge_one(
     for key in ("lists", "expansion_rules"):
         for name, value in (data.get(key) or {}).items():
             if name in merged[key] and merged[key][name] != value:
-                raise ConfigError(f"{path}: {key[:-1].replace('_', ' ')} {name!r} differs from another skill's")
+                raise ConfigError(
+                    f"{path}: {key[:-1].replace('_', ' ')} {name!r} differs from another skill's"
+                )
             merged[key][name] = value
 
 

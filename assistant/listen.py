@@ -113,12 +113,20 @@ class CommandListener:
                 started = time.perf_counter()
                 hypotheses = transcriber.result()
                 if hypotheses:
-                    return Utterance(hypotheses, b"".join(chunks), EndedBy.ENDPOINT, _ms_since(started), waited * FRAME_SECONDS)
+                    return Utterance(
+                        hypotheses,
+                        b"".join(chunks),
+                        EndedBy.ENDPOINT,
+                        _ms_since(started),
+                        waited * FRAME_SECONDS,
+                    )
                 # Vosk closed a segment with nothing in it (a cough, a click): keep waiting.
             heard_speech = heard_speech or bool(transcriber.partial())
             frames_used = waited + sum(map(len, chunks)) // FRAME_BYTES
             if not heard_speech and frames_used >= no_speech_limit:
-                return Utterance([], b"".join(chunks), EndedBy.NO_SPEECH, 0.0, waited * FRAME_SECONDS)
+                return Utterance(
+                    [], b"".join(chunks), EndedBy.NO_SPEECH, 0.0, waited * FRAME_SECONDS
+                )
             if frames_used >= max_frames:
                 ended_by = EndedBy.MAX_LENGTH
                 break
@@ -126,7 +134,9 @@ class CommandListener:
         hypotheses = transcriber.final()
         if not hypotheses and ended_by in (EndedBy.END_OF_INPUT, EndedBy.MAX_LENGTH):
             ended_by = EndedBy.NO_SPEECH
-        return Utterance(hypotheses, b"".join(chunks), ended_by, _ms_since(started), waited * FRAME_SECONDS)
+        return Utterance(
+            hypotheses, b"".join(chunks), ended_by, _ms_since(started), waited * FRAME_SECONDS
+        )
 
     @staticmethod
     def _wait_for_onset(live, limit: int, should_stop) -> tuple[int, bytes | None]:

@@ -139,8 +139,12 @@ class Assistant:
         """A typed command through the same dispatcher and journal as a spoken one.
         When the reply is a question, `answer(question)` supplies the typed answer
         (no `answer`: the question goes unanswered, as when nobody speaks)."""
-        interaction = Interaction(started_at=self.clock.time(), source=Source.TYPED,
-                                  language=self.config.language, transcript=text)
+        interaction = Interaction(
+            started_at=self.clock.time(),
+            source=Source.TYPED,
+            language=self.config.language,
+            transcript=text,
+        )
         started = time.perf_counter()
         result = self.dispatcher.dispatch(text, Source.TYPED)
         interaction.timings_ms["dispatch"] = _ms_since(started)
@@ -155,7 +159,9 @@ class Assistant:
 
     def _answer(self, question: Reply, text: str, interaction: Interaction) -> Reply:
         """The skill's reply to the answer of its question; contained like any skill call."""
-        reply = self.dispatcher.call_skill(interaction.skill or "?", lambda: question.on_answer(text))
+        reply = self.dispatcher.call_skill(
+            interaction.skill or "?", lambda: question.on_answer(text)
+        )
         if reply is None:
             from assistant.dispatch import apology
 
@@ -166,7 +172,9 @@ class Assistant:
 
     # ----- the voice loop ---------------------------------------------------------------
 
-    def run(self, source: AudioSource, sink: AudioSink, heartbeat: Callable[[], None] | None = None) -> None:
+    def run(
+        self, source: AudioSource, sink: AudioSink, heartbeat: Callable[[], None] | None = None
+    ) -> None:
         """Process `source` until it ends or `stop()` is called."""
         self.sink = sink
         self.source = source
@@ -198,7 +206,11 @@ class Assistant:
         """Reuse `other`'s loaded models where the configuration that built them is
         unchanged: a reload must not hold two Vosk models (hundreds of MB) at once."""
         same_language = other.config.language == self.config.language
-        if "speech_model" in other.__dict__ and same_language and other.config.stt == self.config.stt:
+        if (
+            "speech_model" in other.__dict__
+            and same_language
+            and other.config.stt == self.config.stt
+        ):
             self.__dict__["speech_model"] = other.speech_model
         if "wake" in other.__dict__ and other.config.wake == self.config.wake:
             self.__dict__["wake"] = other.wake
@@ -237,8 +249,10 @@ class Assistant:
         """One interaction, from the wake word to the last reply."""
         started = time.perf_counter()
         interaction = Interaction(
-            started_at=self.clock.time(), language=self.config.language,
-            wake_word=detection.wake_word, wake_score=round(detection.score, 3),
+            started_at=self.clock.time(),
+            language=self.config.language,
+            wake_word=detection.wake_word,
+            wake_score=round(detection.score, 3),
         )
         if self.config.audio.earcon and self.source.realtime:
             self.sink.play(EARCONS["wake"](), 22050)
@@ -283,10 +297,13 @@ class Assistant:
     def _follow_up(self, question: Reply, frames, interaction: Interaction) -> Reply:
         self.sink.wait(timeout=30)  # let the question finish before listening for the answer
         answer = self.listener.listen(
-            frames, no_speech_seconds=self.config.listen.answer_timeout_seconds,
+            frames,
+            no_speech_seconds=self.config.listen.answer_timeout_seconds,
             should_stop=self._stop.is_set,
         )
-        reply = self._answer(question, self._first_understood(answer.hypotheses) or answer.text, interaction)
+        reply = self._answer(
+            question, self._first_understood(answer.hypotheses) or answer.text, interaction
+        )
         self.speak(reply)
         return reply
 

@@ -158,7 +158,7 @@ def discover(config: Config) -> dict[str, Path]:
     """Skill name → folder, built-ins first; an owner's skill may not reuse a built-in name."""
     found: dict[str, Path] = {}
     dirs = [builtin_skills_dir()] + [Path(d).expanduser() for d in config.skills.directories]
-    for index, base in enumerate(dirs):
+    for base in dirs:
         if not base.is_dir():
             raise ConfigError(f"skills.directories: {base} is not a directory")
         for folder in sorted(base.iterdir()):
@@ -191,7 +191,9 @@ def _import_skill_class(name: str, folder: Path) -> type[Skill]:
             raise SkillError(f"skill {name}: failed to import: {type(e).__name__}: {e}") from e
     skill_class = getattr(module, "SKILL", None)
     if not (isinstance(skill_class, type) and issubclass(skill_class, Skill)):
-        raise SkillError(f"skill {name}: {folder / '__init__.py'} must define SKILL = <Skill subclass>")
+        raise SkillError(
+            f"skill {name}: {folder / '__init__.py'} must define SKILL = <Skill subclass>"
+        )
     return skill_class
 
 

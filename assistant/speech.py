@@ -32,13 +32,16 @@ class SpeechError(AssistantError):
 class Synthesizer:
     """Renders replies with espeak-ng through pyttsx3. Not thread-safe: one owner thread."""
 
-    def __init__(self, language: str, voice: str | None = None, rate: int = 165, volume: float = 1.0):
+    def __init__(
+        self, language: str, voice: str | None = None, rate: int = 165, volume: float = 1.0
+    ):
         self.language = language
         self.gain = volume
         self._engine = self._init_engine()
         self._engine.setProperty("voice", voice or self._voice_for(language))
         self._engine.setProperty("rate", rate)
         self._lock = threading.Lock()
+        self._render(".")  # loads the voice now, not at the first reply
 
     @staticmethod
     def _init_engine():
@@ -61,6 +64,16 @@ class Synthesizer:
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         """Return (int16 mono samples, sample rate) for `text`, with the volume applied."""
+        samples, rate = self._render(text)
+        if samples is None:
+            # pyttsx3's espeak loop now and then ends before the first utterance of a new
+            # engine is rendered (seen about once in eight starts): one retry suffices.
+            samples, rate = self._render(text)
+        if samples is None:
+            raise SpeechError("espeak-ng produced no audio")
+        return apply_gain(samples, self.gain), rate
+
+    def _render(self, text: str) -> tuple[np.ndarray | None, int]:
         import numpy as np
 
         buffer = io.BytesIO()
@@ -75,8 +88,8 @@ class Synthesizer:
                 rate = w.getframerate()
                 samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
         except (wave.Error, EOFError):
-            raise SpeechError("espeak-ng produced no audio") from None
-        return apply_gain(samples, self.gain), rate
+            return None, 0
+        return (samples if len(samples) else None), rate
 
 
 def apply_gain(samples: np.ndarray, gain: float) -> np.ndarray:

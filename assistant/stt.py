@@ -118,7 +118,9 @@ phrase pieces together while a valid sentence sits just below it."""
 class Transcriber:
     """One utterance: audio in (int16 bytes at 16 kHz), endpoint signal, hypotheses out."""
 
-    def __init__(self, model: SpeechModel, phrases: list[str] | None, alternatives: int = ALTERNATIVES) -> None:
+    def __init__(
+        self, model: SpeechModel, phrases: list[str] | None, alternatives: int = ALTERNATIVES
+    ) -> None:
         self._recognizer = model.recognizer(phrases)
         if alternatives > 1:
             self._recognizer.SetMaxAlternatives(alternatives)
@@ -141,7 +143,11 @@ class Transcriber:
 
 def _hypotheses(result_json: str) -> list[str]:
     result = json.loads(result_json)
-    texts = [a.get("text", "") for a in result["alternatives"]] if "alternatives" in result else [result.get("text", "")]
+    texts = (
+        [a.get("text", "") for a in result["alternatives"]]
+        if "alternatives" in result
+        else [result.get("text", "")]
+    )
     cleaned = [" ".join(w for w in t.split() if w != "[unk]") for t in texts]
     unique = list(dict.fromkeys(t for t in cleaned if t))
     return unique

@@ -60,7 +60,10 @@ def find_model(name: str, config: Config, framework: str = "tflite") -> Path:
         candidate = directory / f"{name}.{framework}"
         if candidate.is_file():
             return candidate
-    available = sorted({p.stem for d in searched if d.is_dir() for p in d.glob(f"*.{framework}")} - set(FEATURE_MODELS))
+    available = sorted(
+        {p.stem for d in searched if d.is_dir() for p in d.glob(f"*.{framework}")}
+        - set(FEATURE_MODELS)
+    )
     raise ModelError(
         f"wake word model {name!r} not found in {', '.join(map(str, searched))}"
         + (f" (available: {', '.join(available)})" if available else "")

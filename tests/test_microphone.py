@@ -24,12 +24,19 @@ class Running:
 
     def __init__(self, *args: str, env: dict) -> None:
         self.process = subprocess.Popen(
-            [*ASSISTANT, "--log-level", "info", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env={**os.environ, **env}, cwd=REPO,
+            [*ASSISTANT, "--log-level", "info", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env},
+            cwd=REPO,
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
-        for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+        for stream, lines in (
+            (self.process.stdout, self.stdout),
+            (self.process.stderr, self.stderr),
+        ):
             threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
 
     @staticmethod
@@ -56,7 +63,15 @@ class Running:
 
 def start_recording_speaker(path):
     return subprocess.Popen(
-        ["parec", "--device=spk.monitor", "--format=s16le", "--rate=16000", "--channels=1", "--raw", str(path)]
+        [
+            "parec",
+            "--device=spk.monitor",
+            "--format=s16le",
+            "--rate=16000",
+            "--channels=1",
+            "--raw",
+            str(path),
+        ]
     )
 
 
@@ -68,9 +83,15 @@ def test_spoken_command_is_answered_on_the_speaker(pulse_server, tmp_path, ko_co
     clip = write_wav(tmp_path / "command.wav", command_clip("지금 몇 시야"))
     recording = tmp_path / "speaker.raw"
     recorder = start_recording_speaker(recording)
-    assistant = Running("--config", str(ko_config), "run", "--json", env={"PULSE_SERVER": pulse_server})
+    assistant = Running(
+        "--config", str(ko_config), "run", "--json", env={"PULSE_SERVER": pulse_server}
+    )
     try:
-        assistant.wait_for(lambda: any("microphone" in l and "open" in l for l in assistant.stderr), 60, "the microphone")
+        assistant.wait_for(
+            lambda: any("microphone" in line and "open" in line for line in assistant.stderr),
+            60,
+            "the microphone",
+        )
         play_into_microphone(clip)
         assistant.wait_for(lambda: assistant.stdout, 30, "an interaction")
         time.sleep(4)  # let the reply play out
@@ -79,7 +100,9 @@ def test_spoken_command_is_answered_on_the_speaker(pulse_server, tmp_path, ko_co
         recorder.wait()
         code, seconds = assistant.stop()
     [interaction] = [json.loads(line) for line in assistant.stdout]
-    assert (interaction["intent"], interaction["outcome"]) == ("ClockTime", "handled"), interaction["transcript"]
+    assert (interaction["intent"], interaction["outcome"]) == ("ClockTime", "handled"), interaction[
+        "transcript"
+    ]
     heard = np.frombuffer(recording.read_bytes(), np.int16)
     assert rms(heard) > 100, "the speaker stayed silent"
     assert code == 0 and seconds < 3
@@ -90,6 +113,10 @@ def test_spoken_command_is_answered_on_the_speaker(pulse_server, tmp_path, ko_co
 
 def test_sigint_stops_cleanly_while_listening(pulse_server, ko_config):
     assistant = Running("--config", str(ko_config), "run", env={"PULSE_SERVER": pulse_server})
-    assistant.wait_for(lambda: any("microphone" in l and "open" in l for l in assistant.stderr), 60, "the microphone")
+    assistant.wait_for(
+        lambda: any("microphone" in line and "open" in line for line in assistant.stderr),
+        60,
+        "the microphone",
+    )
     code, seconds = assistant.stop(signal.SIGINT)
     assert code == 0 and seconds < 3

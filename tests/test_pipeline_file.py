@@ -15,10 +15,14 @@ def interactions(result):
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
-def test_wake_word_and_korean_question_give_one_answered_interaction(tmp_path, ko_config, command_clip):
+def test_wake_word_and_korean_question_give_one_answered_interaction(
+    tmp_path, ko_config, command_clip
+):
     clip = write_wav(tmp_path / "command.wav", command_clip("지금 몇 시야"))
     reply = tmp_path / "reply.wav"
-    result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(reply), "--json")
+    result = run_cli(
+        "--config", str(ko_config), "run", "--input", str(clip), "--output", str(reply), "--json"
+    )
     [interaction] = interactions(result)
     assert interaction["wake_word"] == "hey_jarvis" and interaction["wake_score"] >= 0.5
     assert interaction["transcript"] == "지금 몇 시야"
@@ -33,7 +37,16 @@ def test_wake_word_and_korean_question_give_one_answered_interaction(tmp_path, k
 
 def test_two_commands_give_two_interactions_in_order(tmp_path, ko_config, command_clip):
     clip = write_wav(tmp_path / "two.wav", command_clip("지금 몇 시야", "알람 목록 알려 줘"))
-    result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(tmp_path / "r.wav"), "--json")
+    result = run_cli(
+        "--config",
+        str(ko_config),
+        "run",
+        "--input",
+        str(clip),
+        "--output",
+        str(tmp_path / "r.wav"),
+        "--json",
+    )
     assert [i["intent"] for i in interactions(result)] == ["ClockTime", "AlarmList"]
 
 
@@ -41,14 +54,27 @@ def test_stereo_recording_at_another_rate_is_understood(tmp_path, ko_config, com
     mono = resample(command_clip("지금 몇 시야"), 16000, 44100)
     stereo = np.stack([mono, mono], axis=1).reshape(-1)
     clip = write_wav(tmp_path / "stereo.wav", stereo, rate=44100, channels=2)
-    result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(tmp_path / "r.wav"), "--json")
+    result = run_cli(
+        "--config",
+        str(ko_config),
+        "run",
+        "--input",
+        str(clip),
+        "--output",
+        str(tmp_path / "r.wav"),
+        "--json",
+    )
     assert [i["intent"] for i in interactions(result)] == ["ClockTime"]
 
 
 def test_wake_word_then_silence_is_a_no_speech_interaction_with_no_reply(tmp_path, ko_config, say):
-    clip = write_wav(tmp_path / "nothing.wav", np.concatenate([silence(1), say("hey jarvis"), silence(6)]))
+    clip = write_wav(
+        tmp_path / "nothing.wav", np.concatenate([silence(1), say("hey jarvis"), silence(6)])
+    )
     reply = tmp_path / "reply.wav"
-    result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(reply), "--json")
+    result = run_cli(
+        "--config", str(ko_config), "run", "--input", str(clip), "--output", str(reply), "--json"
+    )
     [interaction] = interactions(result)
     assert interaction["outcome"] == "no_speech" and interaction["reply"] is None
     with __import__("wave").open(str(reply)) as w:
@@ -57,7 +83,16 @@ def test_wake_word_then_silence_is_a_no_speech_interaction_with_no_reply(tmp_pat
 
 def test_unknown_command_is_answered_with_an_apology(tmp_path, ko_config, command_clip):
     clip = write_wav(tmp_path / "other.wav", command_clip("고양이 밥 줘"))
-    result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(tmp_path / "r.wav"), "--json")
+    result = run_cli(
+        "--config",
+        str(ko_config),
+        "run",
+        "--input",
+        str(clip),
+        "--output",
+        str(tmp_path / "r.wav"),
+        "--json",
+    )
     [interaction] = interactions(result)
     assert interaction["outcome"] in ("not_understood", "no_speech")
     if interaction["outcome"] == "not_understood":
@@ -72,7 +107,16 @@ def test_recordings_without_the_wake_word_produce_nothing(tmp_path, ko_config, s
         "speech without wake word": lambda: np.concatenate([say("지금 몇 시야", "ko"), silence(1)]),
     }[kind]()
     clip = write_wav(tmp_path / "in.wav", samples)
-    result = run_cli("--config", str(ko_config), "run", "--input", str(clip), "--output", str(tmp_path / "r.wav"), "--json")
+    result = run_cli(
+        "--config",
+        str(ko_config),
+        "run",
+        "--input",
+        str(clip),
+        "--output",
+        str(tmp_path / "r.wav"),
+        "--json",
+    )
     assert interactions(result) == []
 
 
@@ -81,7 +125,16 @@ def test_free_mode_recognises_something_and_auto_mode_falls_back(tmp_path, comma
     for mode in ("free", "auto"):
         config = tmp_path / f"{mode}.yaml"
         config.write_text(f"language: ko\ndata_dir: {tmp_path / 'data'}\nstt:\n  mode: {mode}\n")
-        result = run_cli("--config", str(config), "run", "--input", str(clip), "--output", str(tmp_path / "r.wav"), "--json")
+        result = run_cli(
+            "--config",
+            str(config),
+            "run",
+            "--input",
+            str(clip),
+            "--output",
+            str(tmp_path / "r.wav"),
+            "--json",
+        )
         [interaction] = interactions(result)
         assert interaction["transcript"], mode
         if mode == "auto":

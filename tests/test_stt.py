@@ -27,9 +27,16 @@ def ko_grammar(ko_model, ko_matcher):
 # model hears reliably from it (bench/ measures accuracy over a larger generated set).
 @pytest.mark.parametrize(
     "command,voice",
-    [("지금 몇 시야", "ko+f3"), ("알람 목록 알려 줘", "ko+f3"), ("그만", "ko+f3"), ("알람 취소", "ko+f3")],
+    [
+        ("지금 몇 시야", "ko+f3"),
+        ("알람 목록 알려 줘", "ko+f3"),
+        ("그만", "ko+f3"),
+        ("알람 취소", "ko+f3"),
+    ],
 )
-def test_korean_command_is_recognised_exactly_in_grammar_mode(ko_model, ko_grammar, ko_matcher, say, command, voice):
+def test_korean_command_is_recognised_exactly_in_grammar_mode(
+    ko_model, ko_grammar, ko_matcher, say, command, voice
+):
     pcm = say(command, voice).tobytes() + bytes(32000)
     hypotheses = transcribe(ko_model, ko_grammar.phrases, pcm)
     understood = [h for h in hypotheses if ko_matcher.match(h)]
@@ -40,7 +47,9 @@ def test_grammar_covers_every_template_with_spoken_numbers(ko_grammar, ko_matche
     phrases = set(ko_grammar.phrases)
     assert "지금 몇 시야" in phrases
     assert not any(ch.isdigit() for p in phrases for ch in p)  # Vosk emits words, never digits
-    assert all(ko_matcher.match(p) for p in list(phrases)[::50]), "a grammar phrase no intent accepts"
+    assert all(ko_matcher.match(p) for p in list(phrases)[::50]), (
+        "a grammar phrase no intent accepts"
+    )
     # A covering sample, not an enumeration: thousands of phrases, not millions.
     assert 100 < len(phrases) < 20000
 

@@ -12,7 +12,9 @@ from assistant.cli.common import print_json
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("config", help="check or show the configuration")
     commands = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = commands.add_parser("check", help="validate the configuration and the skills it enables")
+    check = commands.add_parser(
+        "check", help="validate the configuration and the skills it enables"
+    )
     check.set_defaults(handler=check_config)
     show = commands.add_parser("show", help="print the configuration in force, defaults included")
     show.add_argument("--json", action="store_true", help="print JSON")
