@@ -31,8 +31,11 @@ def default_config_candidates() -> list[Path]:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) as 0700, and tighten it if it already exists."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    """Create `path` as 0700, and tighten it if it already exists. Missing parents are
+    created 0700 too (mkdir(parents=True) would give them the umask's mode)."""
+    if not path.parent.exists():
+        ensure_private_dir(path.parent)
+    path.mkdir(exist_ok=True, mode=PRIVATE_DIR_MODE)
     if path.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
         path.chmod(PRIVATE_DIR_MODE)
     return path

@@ -255,7 +255,7 @@ class Assistant:
             wake_score=round(detection.score, 3),
         )
         if self.config.audio.earcon and self.source.realtime:
-            self.sink.play(EARCONS["wake"](), 22050)
+            self._play(EARCONS["wake"](), 22050)
         utterance = self.listener.listen(frames, should_stop=self._stop.is_set)
         interaction.timings_ms["listen"] = utterance.audio_seconds * 1000
         interaction.timings_ms["decode"] = utterance.decode_ms
@@ -331,10 +331,13 @@ class Assistant:
         if interaction is not None:
             interaction.timings_ms["synthesize"] = _ms_since(started)
         self.controls.last_reply = reply.text
+        self._play(samples, rate)
+
+    def _play(self, samples, rate: int) -> None:
         try:
             self.sink.play(samples, rate)
         except Exception as e:  # a failing speaker must not stop the listening
-            log.warning("reply dropped: the output device failed (%s)", type(e).__name__)
+            log.warning("sound dropped: the output device failed (%s)", type(e).__name__)
 
     def _finish(self, interaction: Interaction, private: bool = False) -> None:
         if self.on_interaction:
