@@ -220,8 +220,8 @@ class Assistant:
         for skill in self.skills.values():
             try:
                 skill.close()
-            except Exception:
-                log.exception("skill %s failed to close", skill.context.name)
+            except Exception as e:
+                log.error("skill %s failed to close: %s", skill.context.name, type(e).__name__)
         if self.journal is not None:
             self.journal.close()
 

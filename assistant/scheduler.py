@@ -60,8 +60,10 @@ class Scheduler:
                     continue
             try:
                 callback()
-            except Exception:
-                log.exception("scheduled callback failed")
+            except Exception as e:
+                # The type only: a message may quote what was said (a timer's name).
+                log.error("scheduled callback failed: %s", type(e).__name__)
+                log.debug("scheduled callback traceback", exc_info=True)
 
     def _due(self) -> bool:
         return bool(self._heap) and self._heap[0][0] <= self._clock.time()
