@@ -13,7 +13,7 @@ import threading
 import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AudioError
 
@@ -114,7 +114,8 @@ class AudioSource:
     def open(self) -> None:
         """Acquire the device; raises AudioError when it cannot."""
 
-    def frames(self) -> Iterator[np.ndarray]:
+    def frames(self) -> Iterator[np.ndarray | None]:
+        """80 ms frames; a live source yields None when no audio came for a moment."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -151,7 +152,7 @@ class MicrophoneSource(AudioSource):
     def __init__(self, device: str | int | None = None, queue_seconds: float = 30.0) -> None:
         self.device = device
         self._queue: queue.Queue = queue.Queue(maxsize=int(queue_seconds / FRAME_SECONDS))
-        self._stream = None
+        self._stream: Any = None
         self._rate = RATE
         self._closed = threading.Event()
         self.overflows = 0
@@ -208,7 +209,7 @@ class MicrophoneSource(AudioSource):
         except queue.Full:
             self.overflows += 1  # the reader is stuck; dropping beats growing without bound
 
-    def frames(self, poll_seconds: float = 0.1) -> Iterator[np.ndarray]:
+    def frames(self, poll_seconds: float = 0.1) -> Iterator[np.ndarray | None]:
         """Yield frames; a `None` is yielded every `poll_seconds` of silence from the device,
         so the caller can check for a stop request or a stalled stream."""
         import time
@@ -222,7 +223,9 @@ class MicrophoneSource(AudioSource):
             except queue.Empty:
                 stalled = time.monotonic() - last_block > self.STALL_SECONDS
                 if self._stream is None or not self._stream.active or stalled:
-                    raise AudioError(f"microphone {self._device_name()} stopped delivering audio")
+                    raise AudioError(
+                        f"microphone {self._device_name()} stopped delivering audio"
+                    ) from None
                 yield None
                 continue
             last_block = time.monotonic()
@@ -292,7 +295,7 @@ class SpeakerSink(AudioSink):
 
     def __init__(self, device: str | int | None = None) -> None:
         self.device = device
-        self._stream = None
+        self._stream: Any = None
         self._done = threading.Event()
         self._done.set()
         self._lock = threading.Lock()

@@ -132,7 +132,7 @@ def from_mapping(cls: type[T], data: Any, where: str) -> T:
 
 def _coerce(hint: Any, value: Any, path: str) -> Any:
     origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return from_mapping(hint, value, path)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)

@@ -91,7 +91,9 @@ def _merge_sentence_files(
     owner: dict[str, str] = {}
     for skill in skills:
         path = skill.sentence_file(language)
-        sources = [(path, _read_yaml(path))] if path.is_file() else []
+        sources: list[tuple[object, dict[str, Any]]] = (
+            [(path, _read_yaml(path))] if path.is_file() else []
+        )
         extra = skill.skill_class.extra_sentences(skill.settings, language)
         if extra:
             sources.append((f"skills.{skill.name}", extra))

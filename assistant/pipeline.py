@@ -159,9 +159,9 @@ class Assistant:
 
     def _answer(self, question: Reply, text: str, interaction: Interaction) -> Reply:
         """The skill's reply to the answer of its question; contained like any skill call."""
-        reply = self.dispatcher.call_skill(
-            interaction.skill or "?", lambda: question.on_answer(text)
-        )
+        on_answer = question.on_answer
+        assert on_answer is not None
+        reply = self.dispatcher.call_skill(interaction.skill or "?", lambda: on_answer(text))
         if reply is None:
             from assistant.dispatch import apology
 

@@ -29,7 +29,9 @@ BACKOFF_MAX_SECONDS = 15.0
 
 
 class Service:
-    def __init__(self, config_path: str | None, build_assistant: Callable, make_audio: Callable) -> None:
+    def __init__(
+        self, config_path: str | None, build_assistant: Callable, make_audio: Callable
+    ) -> None:
         """`build_assistant(config)` returns an Assistant; `make_audio(config)` returns a
         fresh (source, sink) pair for each (re)connection."""
         self.config_path = config_path

@@ -212,7 +212,7 @@ def load_skills(config: Config) -> list[LoadedSkill]:
         enabled = section.pop("enabled", skill_class.enabled_by_default)
         if not isinstance(enabled, bool):
             raise ConfigError(f"skills.{name}.enabled: expected true/false, got {enabled!r}")
-        settings = from_mapping(skill_class.Settings, section, f"skills.{name}")
+        settings: Any = from_mapping(skill_class.Settings, section, f"skills.{name}")
         loaded.append(LoadedSkill(name, folder, skill_class, settings, enabled))
     return loaded
 
@@ -222,4 +222,6 @@ def enabled_skills(config: Config) -> list[LoadedSkill]:
 
 
 def settings_as_dict(settings: Any) -> dict[str, Any]:
-    return dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else {}
+    if dataclasses.is_dataclass(settings) and not isinstance(settings, type):
+        return dataclasses.asdict(settings)
+    return {}

@@ -225,15 +225,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print_json(report)
         return 0 if report["ok"] else 1
     integrity = report["integrity"]
-    print(f"Integrity:            {'ok' if integrity == ['ok'] else 'DAMAGED: ' + '; '.join(integrity[:5])}")
+    print(
+        f"Integrity:            {'ok' if integrity == ['ok'] else 'DAMAGED: ' + '; '.join(integrity[:5])}"
+    )
     if not report["wal_cleared"]:
         print("Deleted content:      NOT CHECKED: another program kept the write-ahead log busy")
     elif report["residue"]:
-        print(f"Deleted content:      FOUND in {len(report['residue'])} places of the database file")
+        print(
+            f"Deleted content:      FOUND in {len(report['residue'])} places of the database file"
+        )
     else:
         print("Deleted content:      none left in the database files")
     if report["erasure_pending"]:
-        print("Erasure:              an earlier deletion is not yet erased; run 'assistant log prune'")
+        print(
+            "Erasure:              an earlier deletion is not yet erased; run 'assistant log prune'"
+        )
     if report["audio_missing"]:
         print(f"Audio:                {len(report['audio_missing'])} referenced files are missing")
     if report["audio_unreferenced"]:
@@ -319,7 +325,9 @@ def _deletion_selection(args: argparse.Namespace, now: float) -> Selection:
     if args.all and given:
         raise UsageError("--all deletes everything; do not combine it with other choices")
     if not args.all and not given:
-        raise UsageError("say what to delete: IDs, --older-than, --since/--until, --matching or --all")
+        raise UsageError(
+            "say what to delete: IDs, --older-than, --since/--until, --matching or --all"
+        )
     if args.matching is not None and not args.matching.strip():
         raise UsageError("--matching needs some words")
     return Selection(

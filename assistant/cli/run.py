@@ -20,9 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Listen on the microphone (or process a recording) and answer commands. "
         "Stops cleanly on Ctrl-C or SIGTERM.",
     )
-    run.add_argument("--input", metavar="WAV", help="process this recording instead of the microphone")
-    run.add_argument("--output", metavar="WAV", help="write every spoken reply, in order, to this WAV file")
-    run.add_argument("--json", action="store_true", help="print one JSON object per interaction on stdout")
+    run.add_argument(
+        "--input", metavar="WAV", help="process this recording instead of the microphone"
+    )
+    run.add_argument(
+        "--output", metavar="WAV", help="write every spoken reply, in order, to this WAV file"
+    )
+    run.add_argument(
+        "--json", action="store_true", help="print one JSON object per interaction on stdout"
+    )
     run.set_defaults(handler=run_command)
 
     ask = subparsers.add_parser(
@@ -77,7 +83,9 @@ def serve_microphone(args: argparse.Namespace, on_interaction) -> int:
     from assistant.service import Service
 
     if args.output:
-        raise UsageError("--output goes with --input: replies to the microphone play on the speaker")
+        raise UsageError(
+            "--output goes with --input: replies to the microphone play on the speaker"
+        )
 
     def make_audio(config):
         return MicrophoneSource(config.audio.input_device), SpeakerSink(config.audio.output_device)

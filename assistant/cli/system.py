@@ -158,8 +158,10 @@ def show_devices(args: argparse.Namespace) -> int:
 
 def format_listing(listing: DeviceListing) -> list[str]:
     lines = []
-    for title, devices in (("Input devices (microphones):", listing.input),
-                           ("Output devices (speakers):", listing.output)):
+    for title, devices in (
+        ("Input devices (microphones):", listing.input),
+        ("Output devices (speakers):", listing.output),
+    ):
         lines.append(title)
         if not devices:
             lines.append("  none found")
@@ -172,7 +174,10 @@ def format_listing(listing: DeviceListing) -> list[str]:
                 f"{d.default_samplerate:.0f} Hz{mark}"
             )
     lines.append("")
-    for kind, setting in (("input", listing.configured_input), ("output", listing.configured_output)):
+    for kind, setting in (
+        ("input", listing.configured_input),
+        ("output", listing.configured_output),
+    ):
         lines.append(f"audio.{kind}_device: {_describe(setting, listing, kind)}")
     return lines
 
@@ -186,7 +191,8 @@ def _describe(setting: Configured, listing: DeviceListing, kind: str) -> str:
         if setting.index is None:
             return f"not set (system default), but there is no default {kind} device"
         return f"not set, using the system default: {setting.index} {names.get(setting.index, '')}"
-    return f"{setting.value!r} -> {setting.index} {names.get(setting.index, '')}"
+    name = names.get(setting.index, "") if setting.index is not None else ""
+    return f"{setting.value!r} -> {setting.index} {name}"
 
 
 DOCTOR_MARKS = {"ok": "ok  ", "warning": "WARN", "error": "FAIL", "skipped": "SKIP"}

@@ -419,7 +419,9 @@ class Journal:
             self._fail(e)
             raise JournalError(f"cannot delete from the journal: {self._problem}") from None
 
-    def _settle(self, conn: sqlite3.Connection, report: DeletionReport, wait: float) -> DeletionReport:
+    def _settle(
+        self, conn: sqlite3.Connection, report: DeletionReport, wait: float
+    ) -> DeletionReport:
         """Remember an incomplete erasure, and finish an earlier one once the WAL is free."""
         pending = get_setting(conn, "erasure_pending") is not None
         if not report.erased:

@@ -23,7 +23,9 @@ def sweep(
     """Delete what the policy no longer allows: old rows, rows over the count, old audio."""
     report = DeletionReport()
     cutoff = now - policy.retention_days * DAY
-    if conn.execute("SELECT 1 FROM interactions WHERE started_at < ? LIMIT 1", (cutoff,)).fetchone():
+    if conn.execute(
+        "SELECT 1 FROM interactions WHERE started_at < ? LIMIT 1", (cutoff,)
+    ).fetchone():
         report = report.merge(erase(conn, audio_dir, Selection(until=cutoff), wait))
     excess = [
         row[0]

@@ -232,9 +232,7 @@ def move_aside(path: Path, now: float) -> Path:
 
 def damaged_copies(data_dir: Path) -> list[Path]:
     return sorted(
-        p
-        for p in data_dir.glob(f"{DB_NAME}{DAMAGED_SUFFIX}*")
-        if not p.name.endswith(SIDE_FILES)
+        p for p in data_dir.glob(f"{DB_NAME}{DAMAGED_SUFFIX}*") if not p.name.endswith(SIDE_FILES)
     )
 
 
