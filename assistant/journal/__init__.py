@@ -20,13 +20,13 @@ import threading
 import time
 import wave
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.config import Config
 from assistant.errors import JournalError
 from assistant.journal import retention
+from assistant.journal.disabled import DisabledJournal
 from assistant.journal.erase import (
     DeletionReport,
     Residue,
@@ -40,6 +40,8 @@ from assistant.journal.store import (
     COLUMNS,
     DB_NAME,
     Entry,
+    JournalStatus,
+    WallClock,
     check_health,
     connect,
     damaged_copies,
@@ -65,22 +67,9 @@ SWEEP_WAIT_SECONDS = 0.5
 AUDIO_RATE = 16000
 
 
-class WallClock:
-    def time(self) -> float:
-        return time.time()
-
-
-@dataclass
-class JournalStatus:
-    logging: bool
-    """True when the next interaction would be recorded."""
-    reason: str | None = None
-    """Why not: switched off, paused, or the last write failed (and why)."""
-    paused_until: float | None = None
-
-
 class Journal:
-    """The journal of one data directory. Thread-safe; one SQLite connection, reopened after errors."""
+    """The journal of one data directory. Thread-safe: one SQLite connection, reopened
+    after errors."""
 
     def __init__(self, config: Config, clock: Any = None, recording: bool = True) -> None:
         self.policy = config.journal
@@ -200,7 +189,8 @@ class Journal:
         with transaction(conn):
             # The audio file is written inside the write transaction, so an orphan sweep
             # in another process never sees a file whose row is not yet committed.
-            # `is not None and len`: the pipeline may hand over a numpy array, whose truth is ambiguous.
+            # `is not None and len`: the pipeline may hand over a numpy array, whose truth
+            # value is ambiguous.
             if self.policy.keep_audio and interaction.audio is not None and len(interaction.audio):
                 audio_file = f"{secrets.token_hex(8)}.wav"
                 write_private_file(self.audio_dir / audio_file, _wav_bytes(interaction.audio))
@@ -518,105 +508,6 @@ class Journal:
                 self._conn = None
 
     def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class DisabledJournal:
-    """What `Journal.open` returns when the owner switched logging off: keeps nothing, makes no file."""
-
-    recording = False
-    moved_aside = None
-
-    def __init__(self, config: Config, clock: Any = None) -> None:
-        self.policy = config.journal
-        self.clock = clock or WallClock()
-        self.data_dir = config.data_path
-
-    def record(self, interaction: Interaction) -> None:
-        return None
-
-    def status(self) -> JournalStatus:
-        return JournalStatus(False, "logging is switched off (journal.enabled: false)")
-
-    def last(self, n: int = 1, source: Source | str | None = None) -> list[Entry]:
-        return []
-
-    def get(self, entry_id: int) -> None:
-        return None
-
-    def entries(self, *args: Any, **kwargs: Any) -> list[Entry]:
-        return []
-
-    def iter_entries(self, *args: Any, **kwargs: Any) -> Iterator[Entry]:
-        return iter(())
-
-    def newest_id(self) -> int:
-        return 0
-
-    def delete(self, selection: Selection, wait: float = 0) -> DeletionReport:
-        return DeletionReport()
-
-    def delete_ids(self, ids: Any) -> DeletionReport:
-        return DeletionReport()
-
-    def delete_range(self, since: float | None, until: float | None) -> DeletionReport:
-        return DeletionReport()
-
-    def delete_matching(self, text: str) -> DeletionReport:
-        return DeletionReport()
-
-    def delete_all(self) -> DeletionReport:
-        return DeletionReport()
-
-    def prune(self) -> DeletionReport:
-        return DeletionReport()
-
-    def pause(self, seconds: float) -> float:
-        # Nothing is logged anyway; the answer is still the truthful resume time.
-        return self.clock.time() + seconds
-
-    def resume(self) -> None:
-        return None
-
-    def paused_until(self) -> float | None:
-        return None
-
-    def size_on_disk(self) -> int:
-        return 0
-
-    def policy_summary(self) -> dict[str, Any]:
-        return {
-            "enabled": False,
-            "logging": False,
-            "not_logging_because": "logging is switched off (journal.enabled: false)",
-            "paused_until": None,
-            "retention_days": self.policy.retention_days,
-            "max_interactions": self.policy.max_interactions,
-            "keep_audio": self.policy.keep_audio,
-            "audio_retention_days": self.policy.audio_retention_days,
-            "interactions": 0,
-            "audio_files": 0,
-            "oldest": None,
-            "newest": None,
-        }
-
-    def stats(self) -> dict[str, Any]:
-        return {**self.policy_summary(), "by_day": {}, "false_wakes": 0, "typed": 0,
-                "bytes_on_disk": 0}  # fmt: skip
-
-    def verify(self) -> dict[str, Any]:
-        return {"ok": True, "integrity": ["ok"], "residue": [], "wal_cleared": True,
-                "erasure_pending": False, "audio_missing": [], "audio_unreferenced": [],
-                "damaged_copies": [str(p) for p in damaged_copies(self.data_dir)]
-                if self.data_dir.is_dir() else []}  # fmt: skip
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> DisabledJournal:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -300,3 +300,17 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str | None) -> None:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+
+class WallClock:
+    def time(self) -> float:
+        return time.time()
+
+
+@dataclass
+class JournalStatus:
+    logging: bool
+    """True when the next interaction would be recorded."""
+    reason: str | None = None
+    """Why not: switched off, paused, or the last write failed (and why)."""
+    paused_until: float | None = None
