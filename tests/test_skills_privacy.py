@@ -76,13 +76,16 @@ def test_delete_all_history_only_after_a_spoken_yes(setup):
     assistant, journal, data_dir = setup
     secret = marker()
     say(assistant, f"my pin is {secret}")
-    _, question = say(assistant, "delete all history")
-    assert question.on_answer is not None and question.private
-    assert question.on_answer("no").text == "Okay, I kept the history."
-    assert question.on_answer("").text == "Okay, I kept the history."  # silence is not a yes
-    assert len(journal.last(10)) == 1
-    answer = question.on_answer("yes")
-    assert answer.text == "Deleted the one entry of the history." and answer.private
+    for refusal in ("no", ""):  # silence is not a yes
+        questions = []
+        _, reply = assistant.ask(
+            "delete all history", answer=lambda q, r=refusal: questions.append(q) or r
+        )
+        assert len(questions) == 1 and "yes" in questions[0].lower()
+        assert reply.text == "Okay, I kept the history." and reply.private
+        assert len(journal.last(10)) == 1
+    _, reply = assistant.ask("delete all history", answer=lambda question: "yes")
+    assert reply.text == "Deleted the one entry of the history." and reply.private
     assert journal.last(10) == []
     assert files_containing(data_dir, secret) == []
 
