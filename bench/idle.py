@@ -52,6 +52,17 @@ while True:
     m.predict(q.get())
 """
 
+BARE_MICROPHONE = """
+import queue, sounddevice as sd
+q = queue.Queue()
+s = sd.InputStream(samplerate=16000, channels=1, dtype="int16", blocksize=1280,
+                   callback=lambda data, n, t, st: q.put(data[:, 0].copy()))
+s.start()
+print("ready", flush=True)
+while True:
+    q.get()
+"""
+
 BARE_VOSK = """
 import sys, vosk
 vosk.SetLogLevel(-1)
@@ -177,7 +188,8 @@ def idle(ctx: Context) -> Section:
         assistants = [_start_assistant(ctx, words, env) for words in ctx.scale.wake_word_counts]
         bare_wake = _start_script(ctx, "bare-wake", BARE_WAKE, [], env)
         bare_vosk = _start_script(ctx, "bare-vosk", BARE_VOSK, [str(model)], env)
-        watched = [*assistants, bare_wake, bare_vosk]
+        microphone = _start_script(ctx, "bare-microphone", BARE_MICROPHONE, [], env)
+        watched = [*assistants, bare_wake, bare_vosk, microphone]
         deadline = time.monotonic() + START_TIMEOUT
         for w in watched:
             w.wait_ready(deadline)
@@ -208,6 +220,12 @@ def idle(ctx: Context) -> Section:
             f"< {CPU_GOAL_PERCENT:g}%",
             value < CPU_GOAL_PERCENT,
         )
+    section.add(
+        "idle CPU, % of one core",
+        cpu_percent[microphone.name],
+        "%",
+        "reading the microphone only (no wake word model)",
+    )
     for a in assistants:
         case = f"{a.extra['words']} wake word{'s' * (a.extra['words'] > 1)}"
         value, baseline = memory_kb[a.name] / 1024, memory_kb[bare_vosk.name] / 1024
