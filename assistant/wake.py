@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,46 @@ def find_model(name: str, config: Config, framework: str = "tflite") -> Path:
     )
 
 
+SLEEP_AFTER_FRAMES = 13
+"""After this many quiet frames (about 1 s) the models stop running until sound returns."""
+REPLAY_FRAMES = 25
+"""Frames (2 s) replayed into the models when sound returns, more than their context."""
+SILENCE_MIN_RMS = 60.0
+"""int16 RMS below which a frame is quiet whatever the noise floor (about -55 dBFS)."""
+SILENCE_ABOVE_FLOOR = 1.5
+"""A frame louder than this many times the noise floor is sound."""
+FLOOR_RISE_PER_FRAME = 1.02
+"""The noise floor follows a quieter room at once and a louder one slowly (doubling in
+about 3 s), so a steady hum soon counts as quiet while a word barely moves the floor."""
+
+
+class SilenceGate:
+    """Says when the room has been quiet long enough that scoring frames is wasted work.
+
+    Idle listening is most of a speaker's life: openWakeWord costs about 4 % of a core
+    here on every frame, and in a quiet room nothing can wake it."""
+
+    def __init__(self) -> None:
+        self.floor: float | None = None
+        self.quiet_run = 0
+        self.just_woke = False
+
+    def update(self, frame: np.ndarray) -> bool:
+        """Feed one frame; True while asleep (skip the models)."""
+        import numpy as np
+
+        rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
+        previous = rms if self.floor is None else self.floor
+        # Never zero: digital silence would otherwise pin the floor there for good.
+        self.floor = max(1.0, min(rms, previous * FLOOR_RISE_PER_FRAME))
+        quiet = rms < max(SILENCE_MIN_RMS, SILENCE_ABOVE_FLOOR * self.floor)
+        was_asleep = self.quiet_run > SLEEP_AFTER_FRAMES
+        self.quiet_run = self.quiet_run + 1 if quiet else 0
+        asleep = self.quiet_run > SLEEP_AFTER_FRAMES
+        self.just_woke = was_asleep and not asleep
+        return asleep
+
+
 class WakeDetector:
     """openWakeWord over one or more wake words, with a threshold and a refractory period."""
 
@@ -78,7 +119,9 @@ class WakeDetector:
         self.refractory_frames = int(round(config.wake.refractory_seconds / FRAME_SECONDS))
         self._model = self._load(config)
         self.wake_words = list(self._model.models)
-        self._quiet_frames = 0
+        self._refractory_left = 0
+        self._silence = SilenceGate()
+        self._recent: deque = deque(maxlen=REPLAY_FRAMES)
 
     @staticmethod
     def _load(config: Config):
@@ -100,14 +143,21 @@ class WakeDetector:
 
     def process(self, frame: np.ndarray) -> Detection | None:
         """Score one 80 ms frame; a detection at most once per refractory period."""
+        self._recent.append(frame)
+        if self._silence.update(frame):
+            return None  # a quiet room cannot say the wake word: save the CPU
+        if self._silence.just_woke:
+            # Refill the model's context (about 1.3 s) with what it did not see.
+            for earlier in list(self._recent)[:-1]:
+                self._model.predict(earlier)
         scores = self._model.predict(frame)
-        if self._quiet_frames > 0:
-            self._quiet_frames -= 1
+        if self._refractory_left > 0:
+            self._refractory_left -= 1
             return None
         word, score = max(scores.items(), key=lambda item: item[1])
         if score < self.threshold:
             return None
-        self._quiet_frames = self.refractory_frames
+        self._refractory_left = self.refractory_frames
         return Detection(word, float(score))
 
     def reset(self) -> None:
@@ -115,4 +165,5 @@ class WakeDetector:
         No refractory period after it: the next wake word may follow at once (to cut a
         reply short)."""
         self._model.reset()
-        self._quiet_frames = 0
+        self._refractory_left = 0
+        self._recent.clear()

@@ -16,8 +16,8 @@ def detector():
     return WakeDetector(Config())
 
 
-def detections(detector, samples):
-    padded = np.concatenate([silence(0.5), samples, silence(1.0)])
+def detections(detector, samples, pad=True):
+    padded = np.concatenate([silence(0.5), samples, silence(1.0)]) if pad else samples
     found = []
     for start in range(0, len(padded) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
         hit = detector.process(padded[start : start + FRAME_SAMPLES])
@@ -70,3 +70,30 @@ def test_model_dir_is_searched_first(tmp_path):
     assert find_model("hey_jarvis", config) == own
     with pytest.raises(ModelError):
         WakeDetector(config)
+
+
+def test_a_quiet_room_stops_the_models_and_the_wake_word_still_wakes_them(detector, say):
+    runs = []
+    predict = detector._model.predict
+    detector._model.predict = lambda frame: runs.append(1) or predict(frame)
+    assert detections(detector, silence(10)) == []
+    assert len(runs) < 20  # about the first second only: 10 s of silence cost almost nothing
+    found = detections(detector, np.concatenate([silence(10), say("hey jarvis")]))
+    assert [d.wake_word for d in found] == ["hey_jarvis"]
+
+
+def test_steady_noise_lets_the_models_sleep_but_speech_over_it_wakes_them(detector, say):
+    rng = np.random.default_rng(3)
+    speech = say("hey jarvis").astype(np.float64)
+    noise_rms = np.sqrt(np.mean(speech**2)) / 10 ** (15 / 20)  # 15 dB below the speech
+    hum = rng.normal(0, noise_rms, 16000 * 14)
+    runs = []
+    predict = detector._model.predict
+    detector._model.predict = lambda frame: runs.append(1) or predict(frame)
+    # A microphone never gives digital silence: the hum is there from the first frame.
+    assert detections(detector, hum.astype(np.int16), pad=False) == []
+    assert len(runs) < 30  # 14 s of hum, models asleep after about a second
+    mixed = hum.copy()
+    mixed[16000 * 12 : 16000 * 12 + len(speech)] += speech
+    found = detections(detector, np.clip(mixed, -32768, 32767).astype(np.int16), pad=False)
+    assert [d.wake_word for d in found] == ["hey_jarvis"]
