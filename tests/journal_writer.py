@@ -36,7 +36,6 @@ from assistant.errors import JournalError  # noqa: E402
 from assistant.journal import Journal  # noqa: E402
 from assistant.record import Interaction, Outcome  # noqa: E402
 
-
 WRITER = Path(__file__).resolve()
 STORAGE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 

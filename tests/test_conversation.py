@@ -1,12 +1,12 @@
 """Beyond one command: a spoken yes/no answer, and a reply cut short by the wake word."""
 
 import json
-import subprocess
 import time
 
 import numpy as np
 import pytest
 from conftest import KOREAN_VOICE, rms, run_cli, silence, write_wav
+from running import record_speaker
 
 from assistant import config as config_module
 from assistant.audio import SpeakerSink, WavFileSource
@@ -74,17 +74,7 @@ def test_wake_word_cuts_a_reply_short(pulse_server, tmp_path, ko_config, say, co
         [command_clip("지금 몇 시야")[: -int(1.0 * 16000)], say("hey jarvis"), silence(5)]
     )
     recording = tmp_path / "speaker.raw"
-    recorder = subprocess.Popen(
-        [
-            "parec",
-            "--device=spk.monitor",
-            "--format=s16le",
-            "--rate=16000",
-            "--channels=1",
-            "--raw",
-            str(recording),
-        ]
-    )
+    recorder = record_speaker(recording)
     assistant = Assistant(config_module.load(ko_config))
     assistant.prepare_audio()
     sink = SpeakerSpy()

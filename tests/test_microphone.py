@@ -5,74 +5,18 @@ monitor), `assistant run` captures it through sounddevice, and what it says is r
 from the `spk` sink's monitor.
 """
 
-import json
-import os
 import signal
 import subprocess
-import threading
 import time
 
 import numpy as np
 import pytest
-from conftest import ASSISTANT, REPO, rms, write_wav
+from conftest import rms, write_wav
+from running import Running, record_speaker
 
 pytestmark = pytest.mark.audio
 
-
-class Running:
-    """`assistant run` in the background, its stdout and stderr collected line by line."""
-
-    def __init__(self, *args: str, env: dict) -> None:
-        self.process = subprocess.Popen(
-            [*ASSISTANT, "--log-level", "info", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **env},
-            cwd=REPO,
-        )
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        for stream, lines in (
-            (self.process.stdout, self.stdout),
-            (self.process.stderr, self.stderr),
-        ):
-            threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
-
-    @staticmethod
-    def _collect(stream, lines):
-        for line in stream:
-            lines.append(line)
-
-    def wait_for(self, predicate, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}; stderr:\n{''.join(self.stderr)}")
-
-    def stop(self, sig=signal.SIGTERM) -> tuple[int, float]:
-        started = time.monotonic()
-        self.process.send_signal(sig)
-        code = self.process.wait(timeout=10)
-        return code, time.monotonic() - started
-
-
-def start_recording_speaker(path):
-    return subprocess.Popen(
-        [
-            "parec",
-            "--device=spk.monitor",
-            "--format=s16le",
-            "--rate=16000",
-            "--channels=1",
-            "--raw",
-            str(path),
-        ]
-    )
+MICROPHONE_OPEN = "microphone (system default) open"
 
 
 def play_into_microphone(path):
@@ -82,41 +26,34 @@ def play_into_microphone(path):
 def test_spoken_command_is_answered_on_the_speaker(pulse_server, tmp_path, ko_config, command_clip):
     clip = write_wav(tmp_path / "command.wav", command_clip("지금 몇 시야"))
     recording = tmp_path / "speaker.raw"
-    recorder = start_recording_speaker(recording)
-    assistant = Running(
-        "--config", str(ko_config), "run", "--json", env={"PULSE_SERVER": pulse_server}
-    )
+    recorder = record_speaker(recording)
+    assistant = Running(ko_config, {"PULSE_SERVER": pulse_server})
     try:
-        assistant.wait_for(
-            lambda: any("microphone" in line and "open" in line for line in assistant.stderr),
-            60,
-            "the microphone",
-        )
+        assistant.wait_for_log(MICROPHONE_OPEN)
         play_into_microphone(clip)
-        assistant.wait_for(lambda: assistant.stdout, 30, "an interaction")
+        [interaction] = assistant.wait_for_answers(1, timeout=30)
         time.sleep(4)  # let the reply play out
     finally:
         recorder.terminate()
         recorder.wait()
         code, seconds = assistant.stop()
-    [interaction] = [json.loads(line) for line in assistant.stdout]
     assert (interaction["intent"], interaction["outcome"]) == ("ClockTime", "handled"), interaction[
         "transcript"
     ]
     heard = np.frombuffer(recording.read_bytes(), np.int16)
     assert rms(heard) > 100, "the speaker stayed silent"
     assert code == 0 and seconds < 3
-    assert "Traceback" not in "".join(assistant.stderr)
+    stderr = "\n".join(assistant.stderr)
+    assert "Traceback" not in stderr
     # Privacy: what was said and answered never reaches the process log.
-    assert "지금" not in "".join(assistant.stderr)
+    assert "지금" not in stderr
 
 
 def test_sigint_stops_cleanly_while_listening(pulse_server, ko_config):
-    assistant = Running("--config", str(ko_config), "run", env={"PULSE_SERVER": pulse_server})
-    assistant.wait_for(
-        lambda: any("microphone" in line and "open" in line for line in assistant.stderr),
-        60,
-        "the microphone",
-    )
-    code, seconds = assistant.stop(signal.SIGINT)
+    assistant = Running(ko_config, {"PULSE_SERVER": pulse_server})
+    try:
+        assistant.wait_for_log(MICROPHONE_OPEN)
+        code, seconds = assistant.stop(signal.SIGINT)
+    finally:
+        assistant.kill()
     assert code == 0 and seconds < 3

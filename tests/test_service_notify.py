@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_service_faults import MIC_OPEN, Running
+from running import Running
+from test_service_faults import MIC_OPEN
 
 from assistant.audio import FRAME_SAMPLES, FRAME_SECONDS, AudioSource, WavFileSink
 
