@@ -263,3 +263,18 @@ def test_nothing_said_reaches_the_process_log(tmp_path, caplog):
         journal.pause(10)
         journal.record(Interaction(transcript=secret))
     assert secret not in caplog.text
+
+
+def test_a_journal_of_the_first_schema_is_upgraded_in_place(tmp_path):
+    with open_journal(tmp_path) as journal:
+        kept = journal.record(Interaction(transcript="from the first version"))
+    db = tmp_path / "data" / "journal.db"
+    with sqlite3.connect(db) as conn:  # what version 0.1's first schema left on disk
+        conn.execute("DROP INDEX interactions_kept_audio")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+    with open_journal(tmp_path) as journal:
+        assert journal.get(kept).transcript == "from the first version"
+    with sqlite3.connect(db) as conn:
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+    assert "interactions_kept_audio" in indexes and versions == [1, 2]
