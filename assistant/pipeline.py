@@ -214,6 +214,11 @@ class Assistant:
             self.__dict__["speech_model"] = other.speech_model
         if "wake" in other.__dict__ and other.config.wake == self.config.wake:
             self.__dict__["wake"] = other.wake
+        # pyttsx3 hands every Synthesizer the same espeak-ng engine: two alive at once would
+        # share voice and rate, so one with the same settings is reused as it is.
+        same_speech = same_language and other.config.speech == self.config.speech
+        if "synthesizer" in other.__dict__ and same_speech:
+            self.__dict__["synthesizer"] = other.synthesizer
 
     def close(self) -> None:
         self.scheduler.stop()
