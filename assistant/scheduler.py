@@ -28,8 +28,9 @@ class UnixClock(Protocol):
 
 
 class Scheduler:
-    def __init__(self, clock: UnixClock = time) -> None:  # type: ignore[assignment]
+    def __init__(self, clock: UnixClock = time, poll_seconds: float = POLL_SECONDS) -> None:
         self._clock = clock
+        self._poll_seconds = poll_seconds
         self._heap: list[tuple[float, int, Callable[[], None]]] = []
         self._cancelled: set[int] = set()
         self._counter = itertools.count()
@@ -72,7 +73,8 @@ class Scheduler:
             with self._wakeup:
                 while not self._stopped and not self._due():
                     timeout = self._heap[0][0] - self._clock.time() if self._heap else None
-                    wait = min(timeout, POLL_SECONDS) if timeout is not None else POLL_SECONDS
+                    poll = self._poll_seconds
+                    wait = min(timeout, poll) if timeout is not None else poll
                     self._wakeup.wait(timeout=wait)
                 if self._stopped:
                     return
