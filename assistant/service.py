@@ -201,11 +201,8 @@ class AttachedSource(AudioSource):
 
     def attach(self, source: AudioSource) -> AttachedSource:
         self._source = source
+        self.realtime = source.realtime
         return self
-
-    @property  # type: ignore[override]
-    def realtime(self) -> bool:
-        return self._source is not None and self._source.realtime
 
     def open(self) -> None:
         assert self._source is not None

@@ -9,6 +9,7 @@ that picks the text to act on among the recogniser's hypotheses.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ class Turn:
         while (on_answer := replies[-1].on_answer) is not None:
             text = answer(replies[-1]) if answer else ""
             # The skill's reply to the answer is contained like any skill call.
-            reply = self.dispatcher.call_skill(skill, lambda f=on_answer, t=text: f(t))
+            reply = self.dispatcher.call_skill(skill, functools.partial(on_answer, text))
             if reply is None:
                 outcome = Outcome.SKILL_ERROR
                 reply = Reply(apology("skill_error", self.dispatcher.language))

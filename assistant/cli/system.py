@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "devices",
         help="list microphones and speakers, marking the defaults and the configured ones",
         description="List the audio input and output devices PortAudio can open. "
-        "Set audio.input_device / audio.output_device to a name (or part of one) or a number shown here.",
+        "Set audio.input_device / audio.output_device to a name (or part of one) "
+        "or a number shown here.",
     )
     devices.add_argument("--json", action="store_true", help="print JSON")
     devices.set_defaults(handler=show_devices)
