@@ -57,8 +57,8 @@ def test_an_assistant_built_unstarted_runs_nothing_and_touches_no_saved_timer(tm
 
 def test_a_build_that_fails_closes_what_it_built_and_the_journal_it_was_given(tmp_path):
     owner = tmp_path / "owner"
-    (owner / "broken").mkdir(parents=True)
-    (owner / "broken" / "__init__.py").write_text(BROKEN_START)
+    (owner / "fails_to_start").mkdir(parents=True)
+    (owner / "fails_to_start" / "__init__.py").write_text(BROKEN_START)
     config = parse({"data_dir": str(tmp_path / "data"), "skills": {"directories": [str(owner)]}})
     journal = Journal.open(config, sweep_every=None)
     wal = tmp_path / "data" / "journal.db-wal"

@@ -60,8 +60,8 @@ def running_threads() -> Counter[str]:
 
 def bad_configurations(tmp_path: Path, good: str) -> dict[str, str]:
     owner = tmp_path / "owner_skills"
-    (owner / "broken").mkdir(parents=True)
-    (owner / "broken" / "__init__.py").write_text(BROKEN_SKILL)
+    (owner / "fails_to_start").mkdir(parents=True)
+    (owner / "fails_to_start" / "__init__.py").write_text(BROKEN_SKILL)
     (tmp_path / "a_file").write_text("not a directory")
     unparsable = (
         "skills:\n  commands:\n    commands:\n      - name: lights\n"

@@ -98,13 +98,15 @@ def run_recording(args: argparse.Namespace, watcher: Watcher) -> int:
     from assistant.audio import SpeakerSink, WavFileSink, WavFileSource
 
     config = app.command_config(args)
+    # Nothing is opened or written before the assistant is built, so a bad configuration
+    # is what gets reported, and a failed run leaves no empty --output file.
     source = WavFileSource(args.input)
     sink = WavFileSink(args.output) if args.output else SpeakerSink(config.audio.output_device)
+    assistant = app.open_assistant(config, source=source, sink=sink, watcher=watcher)
     try:
-        assistant = app.open_assistant(config, source=source, sink=sink, watcher=watcher)
+        source.open()
     except BaseException:
-        source.close()
-        sink.close()
+        assistant.close()  # the sink is not closed: it would write an empty --output
         raise
     _stop_on_signals(assistant)
     try:
