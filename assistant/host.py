@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from assistant.controls import Announcements, Controls
-from assistant.dispatch import Dispatcher
-from assistant.intents import IntentMatcher
-from assistant.scheduler import Scheduler
-from assistant.skills import LoadedSkill, Skill
+if TYPE_CHECKING:
+    from assistant.controls import Announcements, Controls
+    from assistant.dispatch import Dispatcher
+    from assistant.intents import IntentMatcher
+    from assistant.scheduler import Scheduler
+    from assistant.skills import LoadedSkill, Skill
+
 
 log = logging.getLogger(__name__)
 

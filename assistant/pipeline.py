@@ -16,23 +16,24 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from assistant.audio import AudioSink, AudioSource
-from assistant.config import Config
-from assistant.controls import Announcements, Controls
-from assistant.dispatch import Dispatcher
-from assistant.host import SkillHost
-from assistant.intents import IntentMatcher
-from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Interaction, Outcome, Source
-from assistant.recorder import Recorder
-from assistant.skills import ClockPort, Reply, Skill
-from assistant.stages import AudioStages
-from assistant.turn import AnswerFn, Turn, TurnResult
+from assistant.skills import Reply
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.audio import AudioSink, AudioSource
+    from assistant.config import Config
+    from assistant.controls import Announcements, Controls
+    from assistant.dispatch import Dispatcher
+    from assistant.host import SkillHost
+    from assistant.intents import IntentMatcher
+    from assistant.listen import Utterance
+    from assistant.recorder import Recorder
+    from assistant.skills import ClockPort, Skill
+    from assistant.stages import AudioStages
+    from assistant.turn import AnswerFn, Turn, TurnResult
     from assistant.wake import Detection
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.errors import JournalError
-from assistant.record import Interaction
+
+if TYPE_CHECKING:
+    from assistant.record import Interaction
 
 log = logging.getLogger(__name__)
 
-Watcher = Callable[[Interaction], None]
+Watcher = Callable[["Interaction"], None]
 
 
 class JournalPort(Protocol):

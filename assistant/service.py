@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 
 from assistant import app
 from assistant.audio import AudioSink, AudioSource
-from assistant.config import Config
 from assistant.errors import AssistantError, AudioError
 from assistant.notify import Notifier, Watchdog
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.config import Config
     from assistant.pipeline import Assistant
     from assistant.recorder import Watcher
     from assistant.skills import ClockPort
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 BACKOFF_START_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 15.0
 
-MakeAudio = Callable[[Config], tuple[AudioSource, AudioSink]]
+MakeAudio = Callable[["Config"], tuple[AudioSource, AudioSink]]
 """configuration → a fresh (microphone, speaker) pair, for each (re)connection."""
 
 

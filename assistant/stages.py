@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.config import Config, SpeechConfig, SttConfig, WakeConfig
-from assistant.listen import CommandListener
-
 if TYPE_CHECKING:
+    from assistant.config import Config, SpeechConfig, SttConfig, WakeConfig
+    from assistant.listen import CommandListener
     from assistant.speech import Synthesizer
     from assistant.stt import Grammar, SpeechModel
     from assistant.wake import WakeDetector
@@ -99,6 +98,8 @@ class AudioStages:
     @property
     def listener(self) -> CommandListener:
         if self._listener is None:
+            from assistant.listen import CommandListener
+
             phrases = None if self.config.stt.mode == "free" else self.grammar.phrases
             self._listener = CommandListener(self.speech_model, phrases, self.config.listen)
         return self._listener

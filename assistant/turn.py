@@ -13,14 +13,18 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from assistant.controls import Controls
-from assistant.dispatch import Dispatched, Dispatcher, apology
-from assistant.intents import IntentMatch
+from assistant.dispatch import apology
 from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
 from assistant.skills import Reply
+
+if TYPE_CHECKING:
+    from assistant.controls import Controls
+    from assistant.dispatch import Dispatched, Dispatcher
+    from assistant.intents import IntentMatch
 
 AnswerFn = Callable[[Reply], str]
 """Given a skill's question, the answer as text ("" when none came)."""
