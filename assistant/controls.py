@@ -16,9 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from assistant.paths import write_private_file
+
+if TYPE_CHECKING:
+    from assistant.measure import UnixClock
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +32,8 @@ RING_LIMIT = 15
 """A ringing announcement repeats at most this many times when nobody says "stop"."""
 
 
-class WallClock(Protocol):
-    def time(self) -> float: ...
-
-
 class Controls:
-    def __init__(self, state_file: Path, clock: WallClock) -> None:
+    def __init__(self, state_file: Path, clock: UnixClock) -> None:
         self._state_file = state_file
         self._clock = clock
         self._muted_until = 0.0

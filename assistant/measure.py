@@ -1,12 +1,19 @@
-"""Two measurements several stages take: elapsed milliseconds and loudness (RMS)."""
+"""What several stages measure: elapsed milliseconds, loudness (RMS), and the time of
+day through a clock that tests can replace."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+class UnixClock(Protocol):
+    """Anything with `time()` in Unix seconds: the `time` module, `SystemClock`, a test's."""
+
+    def time(self) -> float: ...
 
 
 def ms_since(started: float) -> float:

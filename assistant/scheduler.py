@@ -15,16 +15,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.measure import UnixClock
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 """The thread looks at the clock at least this often, so a clock that jumps is noticed."""
-
-
-class UnixClock(Protocol):
-    def time(self) -> float: ...
 
 
 class Scheduler:
