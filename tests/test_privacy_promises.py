@@ -72,6 +72,7 @@ def _limit_file_size():
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
 
+@pytest.mark.slow  # three assistant processes
 def test_an_unwritable_data_directory_does_not_stop_the_answers(tmp_path):
     config = write_config(tmp_path / "a.yaml", f"data_dir: {tmp_path / 'data'}\n")
     blocked = run_cli(
