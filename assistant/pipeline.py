@@ -156,10 +156,14 @@ class Assistant:
         if not utterance.text:
             outcome = Outcome.CANCELLED if self._stop.is_set() else Outcome.NO_SPEECH
             nothing = Interaction(
-                started_at, Source.VOICE, self.config.language, detection.wake_word,
-                round(detection.score, 3), timings_ms=heard, outcome=outcome,
+                started_at=started_at,
+                language=self.config.language,
+                wake_word=detection.wake_word,
+                wake_score=round(detection.score, 3),
+                outcome=outcome,
+                timings_ms=heard,
                 audio=self._kept(utterance),
-            )  # fmt: skip
+            )
             return self.recorder.keep(nothing)
         spoken: dict[str, float] = {}
 
