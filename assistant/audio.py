@@ -123,12 +123,24 @@ class AudioSource:
 
 
 class WavFileSource(AudioSource):
-    """A recording, processed as fast as the CPU allows."""
+    """A recording, processed as fast as the CPU allows. It is read on `open()` (or on
+    the first frame), as a microphone is acquired: building never touches the file."""
 
     def __init__(self, path: str | Path) -> None:
-        samples, rate = read_wav(path)
-        self.samples = resample(samples, rate, RATE)
         self.path = Path(path)
+        self._samples: np.ndarray | None = None
+
+    def open(self) -> None:
+        if self._samples is None:
+            samples, rate = read_wav(self.path)
+            self._samples = resample(samples, rate, RATE)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The whole recording, 16 kHz mono int16."""
+        self.open()
+        assert self._samples is not None
+        return self._samples
 
     def frames(self) -> Iterator[np.ndarray]:
         import numpy as np

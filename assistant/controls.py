@@ -2,7 +2,8 @@
 
 `Controls` holds the reply volume (remembered across restarts), the microphone mute,
 and the last reply; `Announcements` is the queue through which a skill speaks outside
-a request (a timer that rings). The pipeline owns both and plays what they hold.
+a request (a timer that rings), and decides when a ringing one rings again. The
+pipeline asks it what is due between frames and plays that.
 """
 
 from __future__ import annotations
@@ -11,18 +12,28 @@ import json
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.paths import write_private_file
+
+if TYPE_CHECKING:
+    from assistant.measure import UnixClock
 
 log = logging.getLogger(__name__)
 
 VOLUME_STEPS = 10
+RING_INTERVAL_SECONDS = 2.0
+"""A ringing timer or alarm repeats this long after it was last said."""
+RING_LIMIT = 15
+"""A ringing announcement repeats at most this many times when nobody says "stop"."""
 
 
 class Controls:
-    def __init__(self, state_file: Path, clock) -> None:
+    def __init__(self, state_file: Path, clock: UnixClock) -> None:
         self._state_file = state_file
         self._clock = clock
         self._muted_until = 0.0
@@ -54,9 +65,6 @@ class Controls:
         self._muted_until = self._clock.time() + seconds
         return self._muted_until
 
-    def unmute_microphone(self) -> None:
-        self._muted_until = 0.0
-
     @property
     def microphone_muted(self) -> bool:
         return self._clock.time() < self._muted_until
@@ -70,12 +78,18 @@ class Announcement:
 
 
 class Announcements:
-    """Thread-safe hand-over from skills (any thread) to the pipeline thread."""
+    """Thread-safe hand-over from skills (any thread) to the pipeline thread.
 
-    def __init__(self) -> None:
+    `monotonic` is the clock the ring interval is measured on (tests pass their own).
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._queue: queue.Queue[Announcement] = queue.Queue()
         self._ringing: Announcement | None = None
         self._lock = threading.Lock()
+        self._monotonic = monotonic
+        self._last_said = -RING_INTERVAL_SECONDS
+        self._rings = 0
 
     def announce(self, text: str, earcon: str | None = None, repeat: bool = False) -> None:
         self._queue.put(Announcement(text, earcon, repeat))
@@ -110,3 +124,23 @@ class Announcements:
     def ringing(self) -> bool:
         with self._lock:
             return self._ringing is not None
+
+    def due(self) -> Announcement | None:
+        """What to say now, at an idle moment: a new announcement, or the ringing one
+        again once RING_INTERVAL_SECONDS have passed; a ring nobody stops ends by
+        itself after RING_LIMIT repeats."""
+        now = self._monotonic()
+        if self.ringing and now - self._last_said < RING_INTERVAL_SECONDS:
+            return None
+        item = self.next()
+        if item is None:
+            self._rings = 0
+            return None
+        if item.repeat:
+            self._rings += 1
+            if self._rings > RING_LIMIT:
+                self.stop()
+                self._rings = 0
+                return None
+        self._last_said = now
+        return item

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.errors import SkillError
 from assistant.intents import IntentMatch, IntentMatcher
 from assistant.record import Outcome, Source
-from assistant.skills import Reply, Request, Skill
+from assistant.skills import LoadedSkill, Reply, Request, Skill, SkillContext
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,9 @@ class Dispatcher:
         outcome = Outcome.HANDLED if reply is not None else Outcome.SKILL_ERROR
         return Dispatched(match, reply or Reply(apology("skill_error", self.language)), outcome)
 
-    def call_skill(self, name: str, call) -> Reply | None:
+    def call_skill(self, name: str, call: Callable[[], object]) -> Reply | None:
         """Run `call` with the time limit; None when it raised, hung or returned no Reply."""
-        result: list = []
+        result: list[object] = []
 
         def target() -> None:
             try:
@@ -89,8 +90,11 @@ class Dispatcher:
         return outcome
 
 
-def instantiate(loaded, make_context) -> dict[str, Skill]:
-    """Create the enabled skills; one that fails to start is reported, not fatal."""
+def instantiate(
+    loaded: list[LoadedSkill], make_context: Callable[[LoadedSkill], SkillContext]
+) -> dict[str, Skill]:
+    """Create the enabled skills. One whose constructor raises stops the building with a
+    SkillError naming it: the configuration is rejected rather than half served."""
     skills = {}
     for skill in loaded:
         try:

@@ -68,10 +68,14 @@ def failed(name: str, detail: str, fix: str) -> Check:
     return Check(name, False, ERROR, detail, fix)
 
 
-def run_checks(config_path: str | None) -> Iterator[Check]:
+def run_checks(
+    config_path: str | None,
+    load: Callable[[str | None], config_module.Config] = config_module.load,
+) -> Iterator[Check]:
     """Every check, in the order an owner would fix things; each is yielded as soon as
-    it is done, so a terminal shows progress while the models load."""
-    config, check = check_config(config_path)
+    it is done, so a terminal shows progress while the models load. `load` reads the
+    configuration (the command line passes the one it has read already)."""
+    config, check = check_config(config_path, load)
     yield check
     later = (
         "data directory",
@@ -108,10 +112,13 @@ def run_checks(config_path: str | None) -> Iterator[Check]:
 # ----- configuration ------------------------------------------------------------------
 
 
-def check_config(path: str | None) -> tuple[config_module.Config | None, Check]:
+def check_config(
+    path: str | None,
+    load: Callable[[str | None], config_module.Config] = config_module.load,
+) -> tuple[config_module.Config | None, Check]:
     name = "configuration"
     try:
-        config = config_module.load(path)
+        config = load(path)
         from assistant.skills import load_skills
 
         load_skills(config)  # each enabled skill validates its own section
@@ -307,6 +314,8 @@ def _listen(source, seconds: float) -> tuple[list[int], list[float]]:
 
     import numpy as np
 
+    from assistant.measure import rms
+
     peaks: list[int] = []
     levels: list[float] = []
     deadline = None  # counted from the first block: a stream may take a moment to start
@@ -315,7 +324,7 @@ def _listen(source, seconds: float) -> tuple[list[int], list[float]]:
             deadline = deadline or time.monotonic() + seconds
             samples = frame.astype(np.float64)
             peaks.append(int(np.abs(samples).max()))
-            levels.append(float(np.sqrt(np.mean(samples**2))))
+            levels.append(rms(samples))
         if deadline is not None and time.monotonic() >= deadline:
             break
     return peaks, levels

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from assistant.audio import FRAME_SAMPLES, FRAME_SECONDS
 from assistant.config import ListenConfig
+from assistant.measure import ms_since, rms
 from assistant.stt import SpeechModel, Transcriber
 
 if TYPE_CHECKING:
@@ -72,11 +73,9 @@ class SpeechOnset:
         self.floor: float | None = None
 
     def is_speech(self, frame: np.ndarray) -> bool:
-        import numpy as np
-
-        rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
-        self.floor = rms if self.floor is None else min(self.floor, rms)
-        return rms > max(ONSET_MIN_RMS, ONSET_FACTOR * self.floor)
+        level = rms(frame)
+        self.floor = level if self.floor is None else min(self.floor, level)
+        return level > max(ONSET_MIN_RMS, ONSET_FACTOR * self.floor)
 
 
 class CommandListener:
@@ -117,7 +116,7 @@ class CommandListener:
                         hypotheses,
                         b"".join(chunks),
                         EndedBy.ENDPOINT,
-                        _ms_since(started),
+                        ms_since(started),
                         waited * FRAME_SECONDS,
                     )
                 # Vosk closed a segment with nothing in it (a cough, a click): keep waiting.
@@ -135,7 +134,7 @@ class CommandListener:
         if not hypotheses and ended_by in (EndedBy.END_OF_INPUT, EndedBy.MAX_LENGTH):
             ended_by = EndedBy.NO_SPEECH
         return Utterance(
-            hypotheses, b"".join(chunks), ended_by, _ms_since(started), waited * FRAME_SECONDS
+            hypotheses, b"".join(chunks), ended_by, ms_since(started), waited * FRAME_SECONDS
         )
 
     @staticmethod
@@ -151,7 +150,3 @@ class CommandListener:
             if waited >= limit or should_stop():
                 return waited, None
         return 0, None
-
-
-def _ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000

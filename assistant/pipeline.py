@@ -1,10 +1,11 @@
-"""The loop that wires the stages; the only place that knows their order.
+"""The voice loop; the only place that knows the order of the stages.
 
-    frames → wake → (earcon) → listen → recognise → dispatch → speak → journal
+    frames → wake → (earcon) → listen → turn (understand, dispatch, questions) → speak → journal
 
-`Assistant` holds the text stack (skills, intents, dispatcher, journal), which
-`assistant ask` uses alone, and builds the audio stack (wake word, Vosk, espeak-ng)
-only when audio is processed.
+`Assistant` is built by `assistant.app` from the skill host, the turn, the audio stages
+(loaded on first use: `assistant ask` never loads a model), the recorder (journal),
+and the source and sink it listens to and speaks on. Between frames it says what the
+skills announced (a timer that rings).
 """
 
 from __future__ import annotations
@@ -13,171 +14,118 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistant.audio import AudioSink, AudioSource, tone
-from assistant.config import Config
-from assistant.controls import Announcements, Controls
-from assistant.dispatch import Dispatcher, instantiate
-from assistant.errors import JournalError
-from assistant.intents import IntentMatcher
-from assistant.listen import CommandListener, Utterance
-from assistant.paths import ensure_private_dir
+from assistant.measure import ms_since
 from assistant.record import Interaction, Outcome, Source
-from assistant.scheduler import Scheduler
-from assistant.skills import Reply, SkillContext, SystemClock, enabled_skills
+from assistant.skills import Reply
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.audio import AudioSink, AudioSource
+    from assistant.config import Config
+    from assistant.controls import Announcements, Controls
+    from assistant.dispatch import Dispatcher
+    from assistant.host import SkillHost
+    from assistant.intents import IntentMatcher
+    from assistant.listen import Utterance
+    from assistant.recorder import Recorder
+    from assistant.skills import ClockPort, Skill
+    from assistant.stages import AudioStages
+    from assistant.turn import AnswerFn, Turn, TurnResult
+    from assistant.wake import Detection
+
 log = logging.getLogger(__name__)
 
-RING_INTERVAL_SECONDS = 2.0
-RING_LIMIT = 15
-"""A ringing timer repeats at most this many times when nobody says "stop"."""
-
-EARCONS = {
-    "wake": lambda: tone(880, 0.12),
-    "alarm": lambda: _alarm(),
-}
-
-
-def _alarm():
-    import numpy as np
-
-    beep, gap = tone(1000, 0.18, level=0.5), tone(0, 0.08)
-    return np.concatenate([beep, gap, beep, gap, beep, tone(0, 0.3)])
+Frames = Iterator["np.ndarray | None"]
 
 
 class Assistant:
     def __init__(
         self,
         config: Config,
-        journal=None,
-        clock=None,
-        on_interaction: Callable[[Interaction], None] | None = None,
+        host: SkillHost,
+        turn: Turn,
+        audio: AudioStages,
+        recorder: Recorder,
+        clock: ClockPort,
+        source: AudioSource | None = None,
+        sink: AudioSink | None = None,
     ) -> None:
         self.config = config
-        self.clock = clock or SystemClock()
-        self.journal = journal
-        self.on_interaction = on_interaction
-        self.data_dir = ensure_private_dir(config.data_path)
-        self.controls = Controls(self.data_dir / "controls.json", self.clock)
-        self.announcements = Announcements()
-        self.scheduler = Scheduler(self.clock)
-        self.loaded_skills = enabled_skills(config)
-        self.matcher = IntentMatcher(self.loaded_skills, config.language)
-        self.skills = instantiate(self.loaded_skills, self._context_for)
-        self.dispatcher = Dispatcher(self.matcher, self.skills)
+        self.host = host
+        self.turn = turn
+        self.audio = audio
+        self.recorder = recorder
+        self.clock = clock
+        self.source = source
+        self.sink = sink
         self._stop = threading.Event()
-        self._journal_failing = False
-        self._last_ring = 0.0
-        self._rings = 0
-        for skill in self.skills.values():
-            skill.start()
 
-    def _context_for(self, loaded) -> SkillContext:
-        return SkillContext(
-            name=loaded.name,
-            settings=loaded.settings,
-            language=self.config.language,
-            data_dir=ensure_private_dir(self.data_dir / "skills" / loaded.name),
-            clock=self.clock,
-            announcer=self.announcements,
-            scheduler=self.scheduler,
-            services={
-                "journal": self.journal,
-                "controls": self.controls,
-                "catalog": self.loaded_skills,
-                "matcher": self.matcher,
-            },
-        )
+    # ----- the parts tests look at ----------------------------------------------------
 
-    # ----- the audio stack, built on first use -------------------------------------
+    @property
+    def announcements(self) -> Announcements:
+        return self.host.announcements
 
-    @cached_property
-    def wake(self):
-        from assistant.wake import WakeDetector
+    @property
+    def controls(self) -> Controls:
+        return self.host.controls
 
-        return WakeDetector(self.config)
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.host.dispatcher
 
-    @cached_property
-    def speech_model(self):
-        from assistant.models import resolve_stt_model
-        from assistant.stt import SpeechModel
+    @property
+    def matcher(self) -> IntentMatcher:
+        return self.host.matcher
 
-        return SpeechModel(resolve_stt_model(self.config).path)
+    @property
+    def skills(self) -> dict[str, Skill]:
+        return self.host.skills
 
-    @cached_property
-    def grammar(self):
-        from assistant.stt import Grammar
+    # ----- life cycle -----------------------------------------------------------------
 
-        return Grammar(self.speech_model, self.matcher.grammar_phrases())
-
-    @cached_property
-    def listener(self) -> CommandListener:
-        phrases = None if self.config.stt.mode == "free" else self.grammar.phrases
-        return CommandListener(self.speech_model, phrases, self.config.listen)
-
-    @cached_property
-    def synthesizer(self):
-        from assistant.speech import Synthesizer
-
-        speech = self.config.speech
-        return Synthesizer(self.config.language, speech.voice, speech.rate, speech.volume)
+    def start(self) -> None:
+        """Start the skills (timers restored, scheduler running): this one now serves."""
+        self.host.start()
 
     def prepare_audio(self) -> None:
         """Load every model now, so the first command is not slowed by loading."""
-        _ = self.wake, self.listener, self.synthesizer
+        self.audio.prepare()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def resume(self) -> None:
+        """Undo `stop()` so that `run()` may be called again (after a rejected reload)."""
+        self._stop.clear()
+
+    def close(self) -> None:
+        self.host.close()
+        self.recorder.close()
 
     # ----- typed commands -------------------------------------------------------------
 
     def ask(
         self, text: str, record: bool = True, answer: Callable[[str], str] | None = None
     ) -> tuple[Interaction, Reply]:
-        """A typed command through the same dispatcher and journal as a spoken one.
-        When the reply is a question, `answer(question)` supplies the typed answer
-        (no `answer`: the question goes unanswered, as when nobody speaks)."""
-        interaction = Interaction(
-            started_at=self.clock.time(),
-            source=Source.TYPED,
-            language=self.config.language,
-            transcript=text,
-        )
-        started = time.perf_counter()
-        result = self.dispatcher.dispatch(text, Source.TYPED)
-        interaction.timings_ms["dispatch"] = _ms_since(started)
-        self._apply(interaction, result)
-        reply = result.reply
-        while reply.on_answer is not None:
-            reply = self._answer(reply, answer(reply.text) if answer else "", interaction)
-        self.controls.last_reply = reply.text
+        """A typed command through the same turn and journal as a spoken one; a skill's
+        question is answered by `answer(question_text)` (none: left unanswered)."""
+        started_at = self.clock.time()
+        answer_question: AnswerFn | None = (lambda q: answer(q.text)) if answer else None
+        result = self.turn.take(text, answer_question, Source.TYPED)
+        interaction = self._record_of(result, started_at, Source.TYPED)
         if record:
-            self._finish(interaction, result.reply.private or reply.private)
-        return interaction, reply
+            interaction = self.recorder.keep(interaction, result.private)
+        return interaction, result.reply
 
-    def _answer(self, question: Reply, text: str, interaction: Interaction) -> Reply:
-        """The skill's reply to the answer of its question; contained like any skill call."""
-        on_answer = question.on_answer
-        assert on_answer is not None
-        reply = self.dispatcher.call_skill(interaction.skill or "?", lambda: on_answer(text))
-        if reply is None:
-            from assistant.dispatch import apology
+    # ----- the voice loop -------------------------------------------------------------
 
-            interaction.outcome = Outcome.SKILL_ERROR
-            reply = Reply(apology("skill_error", self.config.language))
-        interaction.reply = f"{interaction.reply} / {reply.text}"
-        return reply
-
-    # ----- the voice loop ---------------------------------------------------------------
-
-    def run(
-        self, source: AudioSource, sink: AudioSink, heartbeat: Callable[[], None] | None = None
-    ) -> None:
-        """Process `source` until it ends or `stop()` is called."""
-        self.sink = sink
-        self.source = source
+    def run(self, heartbeat: Callable[[], None] | None = None) -> None:
+        """Process the source until it ends or `stop()` is called."""
+        source, sink = self._devices()
         frames = iter(source.frames())
         for frame in frames:
             if heartbeat:
@@ -187,179 +135,137 @@ class Assistant:
             if frame is None:
                 self._between_frames()
                 continue
-            detection = self.wake.process(frame)
-            if detection is None or self.controls.microphone_muted:
+            detection = self.audio.wake.process(frame)
+            if detection is None or self.host.controls.microphone_muted:
                 self._between_frames()
                 continue
             sink.stop()  # the wake word cuts a reply (or a ringing alarm) short
             self.converse(detection, frames)
-            self.wake.reset()
+            self.audio.wake.reset()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def converse(self, detection: Detection, frames: Frames) -> Interaction:
+        """One interaction, from the wake word to the last reply."""
+        started, started_at = time.perf_counter(), self.clock.time()
+        source, sink = self._devices()
+        if self.config.audio.earcon and source.realtime:
+            from assistant.speech import EARCON_RATE, earcon
 
-    def resume(self) -> None:
-        """Undo `stop()` so that `run()` may be called again (after a rejected reload)."""
-        self._stop.clear()
+            self._play(earcon("wake"), EARCON_RATE)
+        utterance = self.audio.listener.listen(frames, should_stop=self._stop.is_set)
+        heard = {"listen": utterance.audio_seconds * 1000, "decode": utterance.decode_ms}
+        if not utterance.text:
+            outcome = Outcome.CANCELLED if self._stop.is_set() else Outcome.NO_SPEECH
+            nothing = Interaction(
+                started_at=started_at,
+                language=self.config.language,
+                wake_word=detection.wake_word,
+                wake_score=round(detection.score, 3),
+                outcome=outcome,
+                timings_ms=heard,
+                audio=self._kept(utterance),
+            )
+            return self.recorder.keep(nothing)
+        spoken: dict[str, float] = {}
 
-    def adopt_audio_stages(self, other: Assistant) -> None:
-        """Reuse `other`'s loaded models where the configuration that built them is
-        unchanged: a reload must not hold two Vosk models (hundreds of MB) at once."""
-        same_language = other.config.language == self.config.language
-        if (
-            "speech_model" in other.__dict__
-            and same_language
-            and other.config.stt == self.config.stt
-        ):
-            self.__dict__["speech_model"] = other.speech_model
-        if "wake" in other.__dict__ and other.config.wake == self.config.wake:
-            self.__dict__["wake"] = other.wake
-        # pyttsx3 hands every Synthesizer the same espeak-ng engine: two alive at once would
-        # share voice and rate, so one with the same settings is reused as it is.
-        same_speech = same_language and other.config.speech == self.config.speech
-        if "synthesizer" in other.__dict__ and same_speech:
-            self.__dict__["synthesizer"] = other.synthesizer
+        def say(reply: Reply) -> None:
+            if not spoken:  # the first reply: how long the person waited, and its synthesis
+                spoken["total"] = ms_since(started)
+                spoken["synthesize"] = self.speak(reply)
+            else:
+                self.speak(reply)
 
-    def close(self) -> None:
-        self.scheduler.stop()
-        for skill in self.skills.values():
-            try:
-                skill.close()
-            except Exception as e:
-                log.error("skill %s failed to close: %s", skill.context.name, type(e).__name__)
-        if self.journal is not None:
-            self.journal.close()
+        def ask_back(question: Reply) -> str:
+            say(question)
+            sink.wait(timeout=30)  # let the question finish before listening for the answer
+            answer = self.audio.listener.listen(
+                frames,
+                no_speech_seconds=self.config.listen.answer_timeout_seconds,
+                should_stop=self._stop.is_set,
+            )
+            return self.turn.understand(answer, answer=True).text
+
+        result = self.turn.take(utterance, ask_back, Source.VOICE)
+        say(result.reply)
+        interaction = self._record_of(
+            result, started_at, Source.VOICE, detection, utterance, {**heard, **spoken}
+        )
+        return self.recorder.keep(interaction, result.private)
+
+    def speak(self, reply: Reply) -> float:
+        """Say `reply` on the sink; returns the milliseconds its synthesis took."""
+        from assistant.speech import render_reply
+
+        started = time.perf_counter()
+        samples, rate = render_reply(
+            self.audio.synthesizer, reply.text, reply.earcon, self.host.controls.gain
+        )
+        took = ms_since(started)
+        self.host.controls.last_reply = reply.text
+        self._play(samples, rate)
+        return took
+
+    # ----- helpers --------------------------------------------------------------------
+
+    def _devices(self) -> tuple[AudioSource, AudioSink]:
+        if self.source is None or self.sink is None:
+            raise RuntimeError("this assistant was built without a source and a sink")
+        return self.source, self.sink
 
     def _between_frames(self) -> None:
-        """Idle moments: say what a skill announced (a timer that ended)."""
-        if self.sink.playing:
+        """Idle moments: say what a skill announced (a timer that ended, still ringing)."""
+        if self.sink is None or self.sink.playing:
             return
-        ringing = self.announcements.ringing
-        if ringing and time.monotonic() - self._last_ring < RING_INTERVAL_SECONDS:
-            return
-        item = self.announcements.next()
-        if item is None:
-            self._rings = 0
-            return
-        if item.repeat:
-            self._rings += 1
-            if self._rings > RING_LIMIT:
-                self.announcements.stop()
-                self._rings = 0
-                return
-        self._last_ring = time.monotonic()
-        self.speak(Reply(item.text, earcon=item.earcon))
+        item = self.host.announcements.due()
+        if item is not None:
+            self.speak(Reply(item.text, earcon=item.earcon))
 
-    def converse(self, detection, frames: Iterator[np.ndarray | None]) -> Interaction:
-        """One interaction, from the wake word to the last reply."""
-        started = time.perf_counter()
-        interaction = Interaction(
-            started_at=self.clock.time(),
-            language=self.config.language,
-            wake_word=detection.wake_word,
-            wake_score=round(detection.score, 3),
-        )
-        if self.config.audio.earcon and self.source.realtime:
-            self._play(EARCONS["wake"](), 22050)
-        utterance = self.listener.listen(frames, should_stop=self._stop.is_set)
-        interaction.timings_ms["listen"] = utterance.audio_seconds * 1000
-        interaction.timings_ms["decode"] = utterance.decode_ms
-        if self.config.journal.keep_audio:
-            interaction.audio = utterance.pcm
-        if not utterance.text:
-            interaction.outcome = Outcome.CANCELLED if self._stop.is_set() else Outcome.NO_SPEECH
-            self._finish(interaction)
-            return interaction
-        result = self._understand(utterance, interaction)
-        self._apply(interaction, result)
-        reply = result.reply
-        interaction.timings_ms["total"] = _ms_since(started)
-        self.speak(reply, interaction)
-        while reply.on_answer is not None:
-            reply = self._follow_up(reply, frames, interaction)
-        self._finish(interaction, result.reply.private or reply.private)
-        return interaction
-
-    def _understand(self, utterance: Utterance, interaction: Interaction):
-        """Grammar hypotheses are believed only if they parse as an intent (the best that
-        does wins); in `auto` mode, when none does, the audio is decoded again in free mode."""
-        started = time.perf_counter()
-        text = self._first_understood(utterance.hypotheses)
-        if text is None and self.config.stt.mode == "auto":
-            from assistant.stt import transcribe
-
-            text = self._first_understood(transcribe(self.speech_model, None, utterance.pcm))
-            interaction.timings_ms["free_decode"] = _ms_since(started)
-            started = time.perf_counter()
-        interaction.transcript = text or utterance.text
-        result = self.dispatcher.dispatch(interaction.transcript, Source.VOICE)
-        interaction.timings_ms["dispatch"] = _ms_since(started)
-        return result
-
-    def _first_understood(self, hypotheses: list[str]) -> str | None:
-        return next((h for h in hypotheses if self.matcher.match(h) is not None), None)
-
-    def _follow_up(self, question: Reply, frames, interaction: Interaction) -> Reply:
-        self.sink.wait(timeout=30)  # let the question finish before listening for the answer
-        answer = self.listener.listen(
-            frames,
-            no_speech_seconds=self.config.listen.answer_timeout_seconds,
-            should_stop=self._stop.is_set,
-        )
-        reply = self._answer(
-            question, self._first_understood(answer.hypotheses) or answer.text, interaction
-        )
-        self.speak(reply)
-        return reply
-
-    @staticmethod
-    def _apply(interaction: Interaction, result) -> None:
-        interaction.outcome = result.outcome
-        interaction.reply = result.reply.text
-        if result.match:
-            interaction.intent = result.match.intent
-            interaction.skill = result.match.skill
-            interaction.slots = dict(result.match.slots)
-
-    def speak(self, reply: Reply, interaction: Interaction | None = None) -> None:
-        started = time.perf_counter()
-        samples, rate = self.synthesizer.synthesize(reply.text)
-        if reply.earcon in EARCONS:
-            import numpy as np
-
-            from assistant.audio import resample
-
-            samples = np.concatenate([resample(EARCONS[reply.earcon](), 22050, rate), samples])
-        from assistant.speech import apply_gain
-
-        samples = apply_gain(samples, self.controls.gain)
-        if interaction is not None:
-            interaction.timings_ms["synthesize"] = _ms_since(started)
-        self.controls.last_reply = reply.text
-        self._play(samples, rate)
-
-    def _play(self, samples, rate: int) -> None:
+    def _play(self, samples: np.ndarray, rate: int) -> None:
+        assert self.sink is not None
         try:
             self.sink.play(samples, rate)
         except Exception as e:  # a failing speaker must not stop the listening
             log.warning("sound dropped: the output device failed (%s)", type(e).__name__)
 
-    def _finish(self, interaction: Interaction, private: bool = False) -> None:
-        if self.on_interaction:
-            self.on_interaction(interaction)
-        if self.journal is None or private:
-            return
-        try:
-            interaction.id = self.journal.record(interaction)
-        except JournalError as e:
-            if not self._journal_failing:
-                log.warning("cannot write the journal, still answering: %s", e)
-            self._journal_failing = True
-            return
-        if self._journal_failing:
-            log.warning("journal writable again")
-            self._journal_failing = False
+    def _kept(self, utterance: Utterance) -> bytes | None:
+        return utterance.pcm if self.config.journal.keep_audio else None
+
+    def _record_of(
+        self,
+        result: TurnResult,
+        started_at: float,
+        source: Source,
+        detection: Detection | None = None,
+        utterance: Utterance | None = None,
+        timings_ms: dict[str, float] | None = None,
+    ) -> Interaction:
+        """The interaction, built once from what the stages returned."""
+        match = result.match
+        timings = {**(timings_ms or {})}
+        for key, value in result.timings_ms.items():
+            timings.setdefault(key, value)
+        return Interaction(
+            started_at=started_at,
+            source=source,
+            language=self.config.language,
+            wake_word=detection.wake_word if detection else None,
+            wake_score=round(detection.score, 3) if detection else None,
+            transcript=result.transcript,
+            intent=match.intent if match else None,
+            skill=match.skill if match else None,
+            slots=dict(match.slots) if match else {},
+            reply=result.reply_text,
+            outcome=result.outcome,
+            timings_ms=_in_stage_order(timings),
+            audio=self._kept(utterance) if utterance else None,
+        )
 
 
-def _ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+STAGE_ORDER = ("listen", "decode", "free_decode", "dispatch", "total", "synthesize")
+
+
+def _in_stage_order(timings: dict[str, float]) -> dict[str, float]:
+    return {k: timings[k] for k in sorted(timings, key=_stage_rank)}
+
+
+def _stage_rank(key: str) -> int:
+    return STAGE_ORDER.index(key) if key in STAGE_ORDER else len(STAGE_ORDER)

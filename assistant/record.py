@@ -1,11 +1,14 @@
-"""The interaction record: one per wake (or typed command), gaining fields stage by stage.
+"""The interaction record: one per wake (or typed command), built once when it is over.
 
-It is the contract between the pipeline, the journal and the `--json` output; stages
-fill in their part and never share other state.
+It is the contract between the pipeline, the journal and the `--json` output. The
+pipeline builds it from what each stage returned (`Detection`, `Utterance`, the turn's
+result, the speaking times); it is frozen, and the journal's row id is added by
+`with_id`, which returns a new record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -25,7 +28,7 @@ class Source(StrEnum):
     TYPED = "typed"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Interaction:
     started_at: float = field(default_factory=time.time)
     """Unix time (seconds) at which the wake word was detected or the text typed."""
@@ -41,7 +44,8 @@ class Interaction:
     reply: str | None = None
     outcome: Outcome | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    """Milliseconds per stage: listen, recognize, dispatch, synthesize, ..."""
+    """Milliseconds per stage: listen, decode (free_decode when auto mode decoded again),
+    dispatch, synthesize, total."""
     audio: bytes | None = field(default=None, repr=False)
     """16 kHz mono int16 command audio; kept only when the owner opted in."""
     id: int | None = None
@@ -54,6 +58,10 @@ class Interaction:
             Outcome.NO_SPEECH,
             Outcome.NOT_UNDERSTOOD,
         )
+
+    def with_id(self, row_id: int | None) -> Interaction:
+        """The same record, naming the journal row that holds it."""
+        return dataclasses.replace(self, id=row_id)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The `--json` form: everything but the raw audio."""

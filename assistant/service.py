@@ -6,8 +6,9 @@
   backoff, logging the fault once per streak, not once per attempt.
 - The speaker fails: the reply is dropped, the fault logged once per streak, and
   listening goes on; the next reply tries the device again.
-- SIGHUP: reload the configuration; a bad new configuration is rejected and the old
-  one keeps running. SIGTERM/SIGINT: stop within a second.
+- SIGHUP: reload the configuration. The new assistant is built whole (through
+  `assistant.app`) before the switch; whatever goes wrong, the old one keeps running and
+  the new one leaves nothing behind. SIGTERM/SIGINT: stop within a second.
 """
 
 from __future__ import annotations
@@ -15,35 +16,70 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from assistant import config as config_module
-from assistant.audio import AudioSink
+from assistant import app
+from assistant.audio import AudioSink, AudioSource
 from assistant.errors import AssistantError, AudioError
 from assistant.notify import Notifier, Watchdog
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.config import Config
+    from assistant.pipeline import Assistant
+    from assistant.recorder import Watcher
+    from assistant.skills import ClockPort
 
 log = logging.getLogger(__name__)
 
 BACKOFF_START_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 15.0
 
+MakeAudio = Callable[["Config"], tuple[AudioSource, AudioSink]]
+"""configuration → a fresh (microphone, speaker) pair, for each (re)connection."""
+
 
 class Service:
     def __init__(
-        self, config_path: str | None, build_assistant: Callable, make_audio: Callable
+        self,
+        config_path: str | None,
+        make_audio: MakeAudio,
+        *,
+        config: Config | None = None,
+        watcher: Watcher | None = None,
+        clock: ClockPort | None = None,
     ) -> None:
-        """`build_assistant(config)` returns an Assistant; `make_audio(config)` returns a
-        fresh (source, sink) pair for each (re)connection."""
+        """`config`: the configuration already read from `config_path` (read here if
+        None); `watcher(interaction)` sees every interaction; `clock` is for tests."""
         self.config_path = config_path
-        self.config = config_module.load(config_path)
-        self._build_assistant = build_assistant
+        self.config = config or app.load_config(config_path)
         self._make_audio = make_audio
+        self._watcher = watcher
+        self._clock = clock
         self.notifier = Notifier.from_environment()
         self.watchdog = Watchdog(self.notifier)
-        self.assistant = build_assistant(self.config)
         self._stopping = threading.Event()
         self._reload = threading.Event()
         self._speaker = ContainedSink()
+        self._microphone = AttachedSource()
+        self.assistant = self._build(self.config)
+
+    def _build(self, config: Config, reload: bool = False) -> Assistant:
+        """A reload loads the models now (reusing the running ones where the settings are
+        unchanged) and leaves the skills unstarted until it switches."""
+        return app.open_assistant(
+            config,
+            clock=self._clock,
+            source=self._microphone,
+            sink=self._speaker,
+            watcher=self._watcher,
+            reuse=self.assistant.audio.loaded() if reload else None,
+            prepare_audio=reload,
+            start=not reload,
+        )
 
     # ----- signals ----------------------------------------------------------------------
 
@@ -72,9 +108,10 @@ class Service:
             self.watchdog.start()
             while not self._stopping.is_set():
                 if self._reload.is_set():
-                    self._reload_configuration()
+                    self.reload()
                     continue  # a SIGTERM (or another SIGHUP) may have come in meanwhile
-                source, speaker = self._make_audio(self.config)
+                microphone, speaker = self._make_audio(self.config)
+                source = self._microphone.attach(microphone)
                 sink = self._speaker.attach(speaker)
                 try:
                     source.open()
@@ -86,7 +123,7 @@ class Service:
                         ready_sent = True
                     else:
                         self.notifier.status("listening")
-                    self.assistant.run(source, sink, heartbeat=self.watchdog.feed)
+                    self.assistant.run(heartbeat=self.watchdog.feed)
                 except AudioError as e:
                     if not failing:
                         log.warning("%s; retrying", e)
@@ -113,23 +150,71 @@ class Service:
             self._stopping.wait(min(0.1, deadline))
             deadline -= 0.1
 
-    def _reload_configuration(self) -> None:
+    def reload(self) -> bool:
+        """Read the configuration again and switch to an assistant built from it, whole:
+        models loaded, skills started. On any exception the new one is closed (nothing it
+        started keeps running) and the old one goes on. True when it switched."""
         self._reload.clear()
         self.notifier.reloading()
+        new: Assistant | None = None
         try:
-            new_config = config_module.load(self.config_path)
-            new_assistant = self._build_assistant(new_config)
-            new_assistant.adopt_audio_stages(self.assistant)
-            new_assistant.prepare_audio()
-        except AssistantError as e:
-            log.error("new configuration rejected, keeping the old one: %s", e)
+            new_config = app.load_config(self.config_path)
+            new = self._build(new_config, reload=True)
+            new.start()
+        except Exception as e:
+            if new is not None:
+                new.close()
+            log.error("new configuration rejected, keeping the old one: %s", _reason(e))
+            log.debug("rejected configuration", exc_info=True)
             self.assistant.resume()
             self.notifier.ready("listening (new configuration rejected)")
-            return
-        old, self.assistant, self.config = self.assistant, new_assistant, new_config
+            return False
+        old, self.assistant, self.config = self.assistant, new, new_config
         old.close()
         log.warning("configuration reloaded")
         self.notifier.ready("listening")
+        return True
+
+
+def _reason(error: Exception) -> str:
+    """One short line about a rejected configuration. The project's errors are written
+    for owners; an OS error names its file; a template error quotes the owner's own
+    template. Anything else says where it was raised, not its message, which might
+    quote saved state (what people said)."""
+    if isinstance(error, AssistantError):
+        return str(error)
+    name = type(error).__name__
+    if isinstance(error, OSError):
+        return f"{name}: {error.strerror or error}: {error.filename}"
+    if type(error).__module__.startswith("hassil"):
+        return f"{name}: {str(error).splitlines()[0][:160]}" if str(error) else name
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{name} at {frames[-1].filename}:{frames[-1].lineno}" if frames else name
+
+
+class AttachedSource(AudioSource):
+    """The microphone the service has open now: a new one is attached at each
+    reconnection, so the assistant is built with one source that lasts."""
+
+    def __init__(self) -> None:
+        self._source: AudioSource | None = None
+
+    def attach(self, source: AudioSource) -> AttachedSource:
+        self._source = source
+        self.realtime = source.realtime
+        return self
+
+    def open(self) -> None:
+        assert self._source is not None
+        self._source.open()
+
+    def frames(self) -> Iterator[np.ndarray | None]:
+        assert self._source is not None
+        return self._source.frames()
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
 
 
 class ContainedSink(AudioSink):
@@ -149,7 +234,7 @@ class ContainedSink(AudioSink):
         self._sink = sink
         return self
 
-    def play(self, samples, rate: int) -> None:
+    def play(self, samples: np.ndarray, rate: int) -> None:
         assert self._sink is not None
         try:
             self._sink.play(samples, rate)

@@ -53,7 +53,7 @@ class Reply:
     must not leave itself behind)."""
 
 
-class Clock(Protocol):
+class ClockPort(Protocol):
     def time(self) -> float: ...
     def now(self) -> datetime: ...
 
@@ -77,7 +77,7 @@ class Announcer(Protocol):
         ...
 
 
-class Scheduler(Protocol):
+class SchedulerPort(Protocol):
     """Calls `callback` at Unix time `when` on the assistant's scheduler thread."""
 
     def call_at(self, when: float, callback: Callable[[], None]) -> object: ...
@@ -92,9 +92,9 @@ class SkillContext:
     language: str
     data_dir: Path
     """A private directory for the skill's own state (timers that survive restarts)."""
-    clock: Clock = field(default_factory=SystemClock)
+    clock: ClockPort = field(default_factory=SystemClock)
     announcer: Announcer | None = None
-    scheduler: Scheduler | None = None
+    scheduler: SchedulerPort | None = None
     services: dict[str, Any] = field(default_factory=dict)
     """Narrow, named services some skills need: 'journal' (privacy), 'controls' (system),
     'catalog' (the enabled skills and their sentences, for "what can you do")."""

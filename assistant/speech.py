@@ -1,4 +1,5 @@
-"""Text to speech: pyttsx3 driving espeak-ng, text in, audio samples out.
+"""Text to speech: pyttsx3 driving espeak-ng, text in, audio samples out; and the
+short sounds (earcons) played before a reply or on their own.
 
 Playing is the sink's job. Audio is rendered into memory (pyttsx3's espeak driver
 accepts any file object), so no audio file is ever written. We never call
@@ -98,3 +99,46 @@ def apply_gain(samples: np.ndarray, gain: float) -> np.ndarray:
     if gain == 1.0:
         return samples
     return np.clip(samples.astype(np.float32) * gain, -32768, 32767).astype(np.int16)
+
+
+EARCON_RATE = 22050
+"""Hertz of the earcons as made here."""
+
+
+def _wake_earcon() -> np.ndarray:
+    from assistant.audio import tone
+
+    return tone(880, 0.12, rate=EARCON_RATE)
+
+
+def _alarm_earcon() -> np.ndarray:
+    import numpy as np
+
+    from assistant.audio import tone
+
+    beep, gap = tone(1000, 0.18, EARCON_RATE, level=0.5), tone(0, 0.08, EARCON_RATE)
+    return np.concatenate([beep, gap, beep, gap, beep, tone(0, 0.3, EARCON_RATE)])
+
+
+EARCONS = {"wake": _wake_earcon, "alarm": _alarm_earcon}
+"""Name (as a skill's `Reply.earcon` says it) → the sound, at EARCON_RATE."""
+
+
+def earcon(name: str) -> np.ndarray:
+    return EARCONS[name]()
+
+
+def render_reply(
+    synthesizer: Synthesizer, text: str, earcon_name: str | None, gain: float
+) -> tuple[np.ndarray, int]:
+    """The reply as it is played: its earcon (if it names a known one) then the words,
+    at the owner's volume."""
+    import numpy as np
+
+    from assistant.audio import resample
+
+    samples, rate = synthesizer.synthesize(text)
+    if earcon_name in EARCONS:
+        lead = resample(earcon(earcon_name), EARCON_RATE, rate)
+        samples = np.concatenate([lead, samples])
+    return apply_gain(samples, gain), rate

@@ -97,9 +97,9 @@ class SilenceGate:
 
     def update(self, frame: np.ndarray) -> bool:
         """Feed one frame; True while asleep (skip the models)."""
-        import numpy as np
+        from assistant.measure import rms as frame_rms
 
-        rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
+        rms = frame_rms(frame)
         previous = rms if self.floor is None else self.floor
         # Never zero: digital silence would otherwise pin the floor there for good.
         self.floor = max(1.0, min(rms, previous * FLOOR_RISE_PER_FRAME))

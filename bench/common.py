@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.measure import rms  # noqa: F401  (bench/ measures loudness as the assistant does)
+
 REPO = Path(__file__).resolve().parent.parent
 RATE = 16000
 FRAME = 1280
@@ -268,10 +270,6 @@ def trim(samples: np.ndarray, level: int = 300) -> np.ndarray:
     if len(loud) == 0:
         return samples[:0]
     return samples[loud[0] : loud[-1] + 1]
-
-
-def rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
 def add_white_noise(

@@ -112,8 +112,8 @@ def build_clip(ctx: Context, count: int) -> tuple[np.ndarray, list[dict]]:
 
 
 def _run(ctx: Context, mode: str, clip_path, marks: list[dict]) -> list[dict]:
+    from assistant import app
     from assistant.journal import Journal
-    from assistant.pipeline import Assistant
 
     config = load_config(write_config(ctx.scratch(f"latency-{mode}"), mode=mode))
     CountingSource, TimingSink = _sources()
@@ -126,11 +126,13 @@ def _run(ctx: Context, mode: str, clip_path, marks: list[dict]) -> list[dict]:
         seen.append({"interaction": interaction, "event": event})
 
     journal = Journal.open(config, sweep_every=None)
-    assistant = Assistant(config, journal=journal, on_interaction=on_interaction)
+    assistant = app.build_assistant(
+        config, journal=journal, source=source, sink=sink, watcher=on_interaction
+    )
     try:
         with quiet_stdout():
             assistant.prepare_audio()
-            assistant.run(source, sink)
+            assistant.run()
         understood_at = (
             _understood_early(assistant, source.samples, marks) if mode == "grammar" else {}
         )
@@ -177,7 +179,7 @@ def _understood_early(assistant, samples: np.ndarray, marks: list[dict]) -> dict
         begin = (
             mark["command_start"] - PRE_ROLL_FRAMES * FRAME
         )  # as the listener starts at the onset
-        transcriber = Transcriber(assistant.speech_model, assistant.grammar.phrases)
+        transcriber = Transcriber(assistant.audio.speech_model, assistant.audio.grammar.phrases)
         found[mark["text"]] = None
         for start in range(begin, mark["speech_end"] + 3 * RATE, FRAME):
             if transcriber.accept(samples[start : start + FRAME].tobytes()):

@@ -2,16 +2,22 @@
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import KOREAN_VOICE, rms, run_cli, silence, write_wav
 from running import record_speaker
 
+from assistant import app
 from assistant import config as config_module
 from assistant.audio import SpeakerSink, WavFileSource
 from assistant.journal import Journal
-from assistant.pipeline import Assistant
+
+pytestmark = pytest.mark.slow  # every test here loads the Korean Vosk model
+
+RECORDING_BYTES_PER_SECOND = 32000
+"""What `record_speaker` writes per second (16 kHz int16), sound or silence."""
 
 
 def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
@@ -47,11 +53,24 @@ def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
         interaction["timings_ms"],
     )
     question, answer = interaction["reply"].split(" / ")
-    assert "?" in question or "네" in question
+    assert question == "모든 기록을 지울까요? 네 또는 아니요로 대답해 주세요."
+    assert answer == "기록 1개를 모두 지웠어요."  # the typed command above, and nothing else
+    assert interaction["id"] is None  # what deletes the history is not itself kept
     with Journal.open(config_module.load(ko_config)) as journal:
         assert journal.last(5) == []  # the history is gone, and the deletion left no entry
     db_bytes = b"".join(p.read_bytes() for p in (tmp_path / "data").glob("journal.db*"))
     assert marker.encode() not in db_bytes
+
+
+def wait_for_growth(recording: Path, seconds: float, timeout: float = 20) -> None:
+    """Until the speaker's recording holds `seconds` more audio than now (parec writes
+    continuously, silence included), so no fixed sleep guesses how long it takes."""
+    size = lambda: recording.stat().st_size if recording.exists() else 0  # noqa: E731
+    target = size() + seconds * RECORDING_BYTES_PER_SECOND
+    deadline = time.monotonic() + timeout
+    while size() < target:
+        assert time.monotonic() < deadline, "the speaker's recorder wrote nothing"
+        time.sleep(0.02)
 
 
 class SpeakerSpy(SpeakerSink):
@@ -75,16 +94,17 @@ def test_wake_word_cuts_a_reply_short(pulse_server, tmp_path, ko_config, say, co
     )
     recording = tmp_path / "speaker.raw"
     recorder = record_speaker(recording)
-    assistant = Assistant(config_module.load(ko_config))
-    assistant.prepare_audio()
     sink = SpeakerSpy()
     replies = []
-    assistant.on_interaction = replies.append
     source = WavFileSource(write_wav(tmp_path / "c.wav", clip))
+    assistant = app.build_assistant(
+        config_module.load(ko_config), source=source, sink=sink, watcher=replies.append
+    )
+    assistant.prepare_audio()
     try:
-        time.sleep(0.5)
-        assistant.run(source, sink)
-        time.sleep(1.0)
+        wait_for_growth(recording, 0.1)  # the recorder is listening
+        assistant.run()
+        wait_for_growth(recording, 1.0)  # whatever was still playing has reached the recorder
     finally:
         sink.close()
         assistant.close()
@@ -94,5 +114,5 @@ def test_wake_word_cuts_a_reply_short(pulse_server, tmp_path, ko_config, say, co
     assert sink.cut_while_playing >= 1
     heard = np.frombuffer(recording.read_bytes(), np.int16)
     loud_seconds = sum(rms(heard[i : i + 1600]) > 300 for i in range(0, len(heard), 1600)) / 10
-    reply_seconds = len(assistant.synthesizer.synthesize(replies[0].reply)[0]) / 22050
+    reply_seconds = len(assistant.audio.synthesizer.synthesize(replies[0].reply)[0]) / 22050
     assert loud_seconds < reply_seconds - 1.0, (loud_seconds, reply_seconds)  # not played out

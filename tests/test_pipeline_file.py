@@ -5,9 +5,13 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import rms, run_cli, silence, write_wav
+from conftest import rms, run_cli, silence, write_config, write_wav
 
+from assistant import config as config_module
 from assistant.audio import resample
+from assistant.journal import Journal
+
+pytestmark = pytest.mark.slow  # each test runs the assistant, most load the Korean model
 
 
 def run_on(clip, config, reply):
@@ -35,6 +39,9 @@ def test_wake_word_and_korean_question_give_one_answered_interaction(
     assert (interaction["intent"], interaction["outcome"]) == ("ClockTime", "handled")
     assert interaction["reply"].startswith("지금은")
     assert {"listen", "decode", "dispatch", "synthesize"} <= set(interaction["timings_ms"])
+    with Journal.open(config_module.load(ko_config)) as journal:
+        [row] = journal.last(5)
+    assert interaction["id"] == row.id and row.transcript == "지금 몇 시야"
     with wave.open(str(reply)) as w:
         samples = np.frombuffer(w.readframes(w.getnframes()), np.int16)
         assert w.getnframes() / w.getframerate() > 1.0  # a spoken sentence, not a click
@@ -67,13 +74,28 @@ def test_wake_word_then_silence_is_a_no_speech_interaction_with_no_reply(tmp_pat
         assert w.getnframes() == 0
 
 
-def test_unknown_command_is_answered_with_an_apology(tmp_path, ko_config, command_clip):
+def test_unknown_command_is_answered_with_an_apology(tmp_path, command_clip):
+    # Free recognition: the grammar holds only what the skills understand, so it would
+    # hear nothing in a command no skill has; the whole vocabulary always hears words.
+    config = write_config(
+        tmp_path / "free.yaml", f"language: ko\ndata_dir: {tmp_path / 'data'}\nstt:\n  mode: free\n"
+    )
     clip = write_wav(tmp_path / "other.wav", command_clip("고양이 밥 줘"))
-    result = run_on(clip, ko_config, tmp_path / "r.wav")
+    result = run_on(clip, config, tmp_path / "r.wav")
     [interaction] = interactions(result)
-    assert interaction["outcome"] in ("not_understood", "no_speech")
-    if interaction["outcome"] == "not_understood":
-        assert interaction["reply"] == "죄송해요, 이해하지 못했어요."
+    assert interaction["transcript"], interaction
+    assert (interaction["outcome"], interaction["intent"]) == ("not_understood", None)
+    assert interaction["reply"] == "죄송해요, 이해하지 못했어요."
+
+
+def test_a_typed_command_prints_the_journal_row_it_was_kept_in(ko_config):
+    result = run_cli("--config", str(ko_config), "ask", "지금 몇 시야", "--json")
+    assert result.returncode == 0, result.stderr
+    interaction = json.loads(result.stdout)
+    assert (interaction["intent"], interaction["source"]) == ("ClockTime", "typed")
+    with Journal.open(config_module.load(ko_config)) as journal:
+        [row] = journal.last(5)
+    assert interaction["id"] == row.id and row.transcript == "지금 몇 시야"
 
 
 @pytest.mark.parametrize("kind", ["silence", "noise", "speech without wake word"])

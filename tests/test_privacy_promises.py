@@ -17,9 +17,9 @@ import subprocess
 import pytest
 from conftest import run_cli, write_config
 
+from assistant.app import build_assistant
 from assistant.config import parse
 from assistant.journal import Journal
-from assistant.pipeline import Assistant
 from assistant.skills import Request
 
 COMMANDS = [
@@ -50,7 +50,7 @@ def test_a_fresh_install_keeps_no_audio_and_logs_no_words(tmp_path, caplog):
     config = parse({"data_dir": str(tmp_path / "data")})  # every other key at its default
     caplog.set_level(logging.WARNING)  # the default process log level
     journal = Journal.open(config)
-    assistant = Assistant(config, journal=journal)
+    assistant = build_assistant(config, journal=journal)
     try:
         for i in range(100):
             assistant.ask(COMMANDS[i % len(COMMANDS)])
@@ -72,6 +72,7 @@ def _limit_file_size():
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
 
+@pytest.mark.slow  # three assistant processes
 def test_an_unwritable_data_directory_does_not_stop_the_answers(tmp_path):
     config = write_config(tmp_path / "a.yaml", f"data_dir: {tmp_path / 'data'}\n")
     blocked = run_cli(
@@ -110,7 +111,7 @@ def spawn_watch(monkeypatch):
 def test_hostile_text_goes_through_every_skill_as_data(tmp_path, spawn_watch, language):
     data = tmp_path / "data"
     config = parse({"language": language, "data_dir": str(data)})
-    assistant = Assistant(config, journal=Journal.open(config))
+    assistant = build_assistant(config, journal=Journal.open(config))
     outside_before = {p for p in tmp_path.parent.rglob("*") if data not in p.parents}
     try:
         for hostile in HOSTILE:

@@ -114,6 +114,12 @@ def microphone_faults(stderr: list[str]) -> list[str]:
     ]
 
 
+def heard_level(recording: Path) -> float:
+    """RMS of what the speaker's recorder has written so far (0 before it starts)."""
+    data = recording.read_bytes() if recording.exists() else b""
+    return rms(np.frombuffer(data[: len(data) // 2 * 2], np.int16))
+
+
 def journal_count(data_dir: Path) -> int:
     with sqlite3.connect(data_dir / "journal.db") as conn:
         return conn.execute("SELECT count(*) FROM interactions").fetchone()[0]
@@ -260,11 +266,11 @@ def test_replies_are_dropped_while_the_speaker_fails_and_play_again_when_it_retu
         play(env, one_command)
         third = assistant.wait_for_answers(3)[2]
         assistant.wait_for_log("the output device works again", timeout=10)
-        time.sleep(3)  # let the reply play out
+        assistant.wait_for(lambda: heard_level(recording) > 100, "the reply on the speaker", 15)
     finally:
         recorder.terminate()
         recorder.wait()
     assert is_clock_answer(third), third["transcript"]
-    assert rms(np.frombuffer(recording.read_bytes(), np.int16)) > 100, "the speaker stayed silent"
+    assert heard_level(recording) > 100, "the speaker stayed silent"
     assert_stopped_cleanly(assistant, tmp_path / "data")
     assert assistant.log_count("WARNING assistant.service: reply dropped") == 1

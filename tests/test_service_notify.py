@@ -127,7 +127,6 @@ class HungAudioDriverSource(AudioSource):
 def test_watchdog_pings_stop_while_the_audio_loop_is_stuck(
     ko_config, receiver, monkeypatch, tmp_path
 ):
-    from assistant.cli.run import build_assistant
     from assistant.service import Service
 
     monkeypatch.setenv("NOTIFY_SOCKET", receiver.path)
@@ -135,9 +134,7 @@ def test_watchdog_pings_stop_while_the_audio_loop_is_stuck(
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     source = HungAudioDriverSource()
     service = Service(
-        str(ko_config),
-        build_assistant,
-        lambda config: (source, WavFileSink(tmp_path / "replies.wav")),
+        str(ko_config), lambda config: (source, WavFileSink(tmp_path / "replies.wav"))
     )
     serving = threading.Thread(target=service.serve, daemon=True)
     serving.start()

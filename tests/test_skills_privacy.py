@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from test_skills_support import make_assistant
 
+from assistant.app import build_assistant
 from assistant.config import parse
 from assistant.journal import Journal
-from assistant.pipeline import Assistant
 
 
 def marker() -> str:
@@ -135,7 +135,7 @@ def test_korean_delete_and_pause(setup, tmp_path):
 def test_with_the_journal_switched_off_it_says_so(tmp_path):
     config = parse({"data_dir": str(tmp_path), "journal": {"enabled": False}})
     journal = Journal.open(config, sweep_every=None)
-    assistant = Assistant(config, journal=journal)
+    assistant = build_assistant(config, journal=journal)
     try:
         for text in (
             "delete what I just said",

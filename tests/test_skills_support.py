@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from assistant.app import build_assistant
 from assistant.config import parse
 from assistant.pipeline import Assistant
 
@@ -28,7 +29,7 @@ def make_assistant(data_dir, language="en", journal=None, clock=None, **settings
     document = {"data_dir": str(data_dir), "language": language}
     if settings:
         document.update(settings)
-    return Assistant(parse(document), journal=journal, clock=clock)
+    return build_assistant(parse(document), journal=journal, clock=clock)
 
 
 def ask(assistant: Assistant, text: str) -> str:

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    setup_logging(args.log_level or _configured_log_level(args.config))
+    setup_logging(args.log_level or importlib.import_module("assistant.app").log_level(args))
     try:
         return int(args.handler(args) or 0)
     except AssistantError as e:

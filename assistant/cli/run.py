@@ -6,9 +6,18 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from assistant import config as config_module
+from assistant import app
 from assistant.cli.common import print_json
+
+if TYPE_CHECKING:
+    from assistant.audio import AudioSink, AudioSource
+    from assistant.config import Config
+    from assistant.pipeline import Assistant
+    from assistant.record import Interaction
+    from assistant.recorder import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ask.set_defaults(handler=ask_command)
 
 
-def open_journal(config):
-    from assistant.journal import Journal
-
-    return Journal.open(config)
-
-
-def build_assistant(config, on_interaction=None):
-    from assistant.pipeline import Assistant
-
-    journal = open_journal(config)
-    return Assistant(config, journal=journal, on_interaction=on_interaction)
-
-
-def print_interaction(interaction, as_json: bool) -> None:
+def print_interaction(interaction: Interaction, as_json: bool) -> None:
     if as_json:
         print_json(interaction.to_json_dict())
     elif interaction.reply:
@@ -71,13 +67,15 @@ def print_interaction(interaction, as_json: bool) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    on_interaction = lambda i: print_interaction(i, args.json)  # noqa: E731
+    def watcher(interaction: Interaction) -> None:
+        print_interaction(interaction, args.json)
+
     if not args.input:
-        return serve_microphone(args, on_interaction)
-    return run_recording(args, on_interaction)
+        return serve_microphone(args, watcher)
+    return run_recording(args, watcher)
 
 
-def serve_microphone(args: argparse.Namespace, on_interaction) -> int:
+def serve_microphone(args: argparse.Namespace, watcher: Watcher) -> int:
     from assistant.audio import MicrophoneSource, SpeakerSink
     from assistant.cli.common import UsageError
     from assistant.service import Service
@@ -87,30 +85,33 @@ def serve_microphone(args: argparse.Namespace, on_interaction) -> int:
             "--output goes with --input: replies to the microphone play on the speaker"
         )
 
-    def make_audio(config):
+    def make_audio(config: Config) -> tuple[AudioSource, AudioSink]:
         return MicrophoneSource(config.audio.input_device), SpeakerSink(config.audio.output_device)
 
-    service = Service(args.config, lambda c: build_assistant(c, on_interaction), make_audio)
+    service = Service(args.config, make_audio, config=app.command_config(args), watcher=watcher)
     service.install_signal_handlers()
     service.serve()
     return 0
 
 
-def run_recording(args: argparse.Namespace, on_interaction) -> int:
+def run_recording(args: argparse.Namespace, watcher: Watcher) -> int:
     from assistant.audio import SpeakerSink, WavFileSink, WavFileSource
 
-    config = config_module.load(args.config)
-    assistant = build_assistant(config, on_interaction)
+    config = app.command_config(args)
+    # Nothing is opened or written before the assistant is built, so a bad configuration
+    # is what gets reported, and a failed run leaves no empty --output file.
+    source = WavFileSource(args.input)
+    sink = WavFileSink(args.output) if args.output else SpeakerSink(config.audio.output_device)
+    assistant = app.open_assistant(config, source=source, sink=sink, watcher=watcher)
     try:
-        source = WavFileSource(args.input)
-        sink = WavFileSink(args.output) if args.output else SpeakerSink(config.audio.output_device)
+        source.open()
     except BaseException:
-        assistant.close()
+        assistant.close()  # the sink is not closed: it would write an empty --output
         raise
     _stop_on_signals(assistant)
     try:
         assistant.prepare_audio()
-        assistant.run(source, sink)
+        assistant.run()
     finally:
         source.close()
         sink.close()
@@ -118,8 +119,8 @@ def run_recording(args: argparse.Namespace, on_interaction) -> int:
     return 0
 
 
-def _stop_on_signals(assistant) -> None:
-    def stop(signum, frame):
+def _stop_on_signals(assistant: Assistant) -> None:
+    def stop(signum: int, frame: object) -> None:
         log.info("stopping on signal %d", signum)
         assistant.stop()
 
@@ -127,7 +128,7 @@ def _stop_on_signals(assistant) -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def _answers(args: argparse.Namespace):
+def _answers(args: argparse.Namespace) -> Callable[[str], str]:
     """Answers to a skill's questions: from --answer in order, else asked on the terminal."""
     given = list(args.answer or [])
 
@@ -142,17 +143,22 @@ def _answers(args: argparse.Namespace):
 
 
 def ask_command(args: argparse.Namespace) -> int:
-    config = config_module.load(args.config)
-    assistant = build_assistant(config)
-    try:
-        interaction, reply = assistant.ask(args.text, answer=_answers(args))
-        print_interaction(interaction, args.json)
-        if args.speak:
-            from assistant.audio import SpeakerSink
+    config = app.command_config(args)
+    sink = None
+    if args.speak:
+        from assistant.audio import SpeakerSink
 
-            assistant.sink = SpeakerSink(config.audio.output_device)
-            assistant.speak(reply)
-            assistant.sink.close()
+        sink = SpeakerSink(config.audio.output_device)
+    try:
+        assistant = app.open_assistant(config, sink=sink)
+        try:
+            interaction, reply = assistant.ask(args.text, answer=_answers(args))
+            print_interaction(interaction, args.json)
+            if args.speak:
+                assistant.speak(reply)
+        finally:
+            assistant.close()
     finally:
-        assistant.close()
-    return 0 if interaction.outcome in ("handled",) else 1
+        if sink is not None:
+            sink.close()
+    return 0 if interaction.outcome == "handled" else 1

@@ -8,11 +8,9 @@ spoken, no model is loaded, and the service's timers and volume are left alone.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
-import tempfile
 
-from assistant import config as config_module
+from assistant import app
 from assistant.cli.common import print_json
 
 
@@ -49,59 +47,27 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def skill_rows(config) -> list[dict]:
-    from assistant.intents import _merge_sentence_files
-    from assistant.skills import load_skills
-
-    rows = []
-    for skill in load_skills(config):
-        intents: set[str] = set()
-        languages = []
-        for language in config_module.SUPPORTED_LANGUAGES:
-            merged, _ = _merge_sentence_files([skill], language)
-            if merged["intents"]:
-                languages.append(language)
-            intents.update(merged["intents"])
-        rows.append(
-            {
-                "name": skill.name,
-                "enabled": skill.enabled,
-                "intents": sorted(intents),
-                "languages": languages,
-                "directory": str(skill.directory),
-            }
-        )
-    return rows
-
-
 def list_command(args: argparse.Namespace) -> int:
-    config = config_module.load(args.config)
-    rows = skill_rows(config)
+    from assistant.catalog import skill_catalog
+
+    entries = skill_catalog(app.command_config(args))
     if args.json:
-        for row in rows:
-            print_json(row)
+        for entry in entries:
+            print_json(entry.as_dict())
         return 0
-    width = max((len(r["name"]) for r in rows), default=4)
-    for row in rows:
-        state = "enabled " if row["enabled"] else "disabled"
-        languages = ",".join(row["languages"]) or "-"
-        intents = ", ".join(row["intents"]) or "(no sentences)"
-        print(f"{row['name']:<{width}}  {state}  {languages:<5}  {intents}")
+    width = max((len(e.name) for e in entries), default=4)
+    for entry in entries:
+        state = "enabled " if entry.enabled else "disabled"
+        languages = ",".join(entry.languages) or "-"
+        intents = ", ".join(entry.intents) or "(no sentences)"
+        print(f"{entry.name:<{width}}  {state}  {languages:<5}  {intents}")
     return 0
 
 
 def test_command(args: argparse.Namespace) -> int:
-    from assistant.pipeline import Assistant
-
-    config = config_module.load(args.config)
-    # A scratch data directory: a test "set a timer" must not leave a real timer behind,
-    # nor change the volume or consume timers the service has saved.
-    with tempfile.TemporaryDirectory(prefix="assistant-skills-test-") as scratch:
-        assistant = Assistant(dataclasses.replace(config, data_dir=scratch), journal=None)
-        try:
-            interaction, reply = assistant.ask(args.text, record=False)
-        finally:
-            assistant.close()
+    config = app.command_config(args)
+    with app.scratch_assistant(config) as assistant:
+        interaction, reply = assistant.ask(args.text, record=False)
     result = {
         "text": args.text,
         "language": config.language,

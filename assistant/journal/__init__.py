@@ -177,7 +177,6 @@ class Journal:
                 log.warning("journal: not logging: %s", self._problem)
                 raise JournalError(f"the interaction was not logged: {self._problem}") from None
             self._problem = None
-            interaction.id = row_id
             try:
                 self._sweep(SWEEP_WAIT_SECONDS)
             except (sqlite3.Error, OSError) as e:

@@ -37,7 +37,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 _CORRUPTION_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry(Interaction):
     """An interaction read back from the journal (audio not loaded)."""
 

@@ -1,0 +1,222 @@
+"""The composition root: configuration, journal, skills and the assistant, built here
+for the command line, the service, bench/ and tests alike.
+
+Only the configuration is imported up front: `assistant log list` calls `log_level`
+and must not load the audio, skill or model libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from assistant import config as config_module
+from assistant.config import Config
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from assistant.audio import AudioSink, AudioSource
+    from assistant.controls import Announcements, Controls
+    from assistant.host import SkillHost
+    from assistant.intents import IntentMatcher
+    from assistant.journal import DisabledJournal, Journal
+    from assistant.pipeline import Assistant
+    from assistant.recorder import JournalPort, Watcher
+    from assistant.scheduler import Scheduler
+    from assistant.skills import ClockPort, LoadedSkill, SkillContext
+    from assistant.stages import LoadedModels
+
+__all__ = [
+    "build_assistant",
+    "build_skill_host",
+    "command_config",
+    "load_config",
+    "log_level",
+    "open_assistant",
+    "open_journal",
+    "scratch_assistant",
+    "skill_context",
+]
+
+
+# ----- configuration ------------------------------------------------------------------
+
+
+def load_config(path: str | None) -> Config:
+    """Read and validate the configuration (ConfigError names the bad key)."""
+    return config_module.load(path)
+
+
+def command_config(args: argparse.Namespace) -> Config:
+    """The configuration of one command line, read once however often it is asked for."""
+    loaded = vars(args).get("_loaded_config")
+    if loaded is None:
+        loaded = load_config(args.config)
+        args._loaded_config = loaded
+    return loaded
+
+
+def log_level(args: argparse.Namespace) -> str:
+    """The configured log level; a broken file is reported by the command itself."""
+    try:
+        return command_config(args).log_level
+    except AssistantError:
+        return "warning"
+
+
+# ----- the parts ----------------------------------------------------------------------
+
+
+def open_journal(config: Config) -> Journal | DisabledJournal:
+    from assistant.journal import Journal
+
+    return Journal.open(config)
+
+
+def skill_context(
+    loaded: LoadedSkill,
+    config: Config,
+    clock: ClockPort,
+    journal: JournalPort | None,
+    controls: Controls,
+    announcements: Announcements,
+    scheduler: Scheduler,
+    catalog: list[LoadedSkill],
+    matcher: IntentMatcher,
+) -> SkillContext:
+    """What one skill is given: its settings, a private folder, and narrow services."""
+    from assistant.paths import ensure_private_dir
+    from assistant.skills import SkillContext
+
+    return SkillContext(
+        name=loaded.name,
+        settings=loaded.settings,
+        language=config.language,
+        data_dir=ensure_private_dir(config.data_path / "skills" / loaded.name),
+        clock=clock,
+        announcer=announcements,
+        scheduler=scheduler,
+        services={
+            "journal": journal,
+            "controls": controls,
+            "catalog": catalog,
+            "matcher": matcher,
+        },
+    )
+
+
+def build_skill_host(config: Config, clock: ClockPort, journal: JournalPort | None) -> SkillHost:
+    """The enabled skills, instantiated but not started (nothing runs, nothing is written)."""
+    from assistant.controls import Announcements, Controls
+    from assistant.dispatch import Dispatcher, instantiate
+    from assistant.host import SkillHost
+    from assistant.intents import IntentMatcher
+    from assistant.paths import ensure_private_dir
+    from assistant.scheduler import Scheduler
+    from assistant.skills import enabled_skills
+
+    data_dir = ensure_private_dir(config.data_path)
+    controls = Controls(data_dir / "controls.json", clock)
+    announcements = Announcements()
+    scheduler = Scheduler(clock)
+    loaded = enabled_skills(config)
+    matcher = IntentMatcher(loaded, config.language)
+    skills = instantiate(
+        loaded,
+        lambda skill: skill_context(
+            skill, config, clock, journal, controls, announcements, scheduler, loaded, matcher
+        ),
+    )
+    dispatcher = Dispatcher(matcher, skills)
+    return SkillHost(loaded, matcher, skills, dispatcher, controls, announcements, scheduler)
+
+
+# ----- the assistant ------------------------------------------------------------------
+
+
+def build_assistant(
+    config: Config,
+    *,
+    journal: JournalPort | None = None,
+    clock: ClockPort | None = None,
+    source: AudioSource | None = None,
+    sink: AudioSink | None = None,
+    watcher: Watcher | None = None,
+    reuse: LoadedModels | None = None,
+    prepare_audio: bool = False,
+    start: bool = True,
+) -> Assistant:
+    """An assistant, whole or not at all: on any exception, what was built is closed
+    (the journal given included) and the exception goes on.
+
+    `journal`: None keeps nothing; it is owned by the assistant from here on.
+    `watcher(interaction)`: called after the journal, with the row id.
+    `reuse`: models a previous assistant loaded (a reload).
+    `prepare_audio`: load the models now. `start`: start the skills (timers, scheduler);
+    a reload builds with `start=False` and starts the new one when it switches.
+    """
+    from assistant.pipeline import Assistant
+    from assistant.recorder import Recorder
+    from assistant.skills import SystemClock
+    from assistant.stages import AudioStages
+    from assistant.turn import Turn
+
+    recorder = Recorder(journal, watcher)
+    host: SkillHost | None = None
+    try:
+        clock = clock or SystemClock()
+        host = build_skill_host(config, clock, journal)
+        audio = AudioStages(config, host.matcher.grammar_phrases, reuse)
+        turn = Turn(host.dispatcher, host.controls, config.stt.mode, audio.decode_free)
+        assistant = Assistant(config, host, turn, audio, recorder, clock, source, sink)
+        if prepare_audio:
+            assistant.prepare_audio()
+        if start:
+            assistant.start()
+    except BaseException:
+        if host is not None:
+            host.close()
+        recorder.close()
+        raise
+    return assistant
+
+
+def open_assistant(
+    config: Config,
+    *,
+    clock: ClockPort | None = None,
+    source: AudioSource | None = None,
+    sink: AudioSink | None = None,
+    watcher: Watcher | None = None,
+    reuse: LoadedModels | None = None,
+    prepare_audio: bool = False,
+    start: bool = True,
+) -> Assistant:
+    """`build_assistant` with the configured journal: what the CLI and the service run."""
+    return build_assistant(
+        config,
+        journal=open_journal(config),
+        clock=clock,
+        source=source,
+        sink=sink,
+        watcher=watcher,
+        reuse=reuse,
+        prepare_audio=prepare_audio,
+        start=start,
+    )
+
+
+@contextmanager
+def scratch_assistant(config: Config) -> Iterator[Assistant]:
+    """An assistant with no journal and a throwaway data directory: trying a sentence
+    must not leave a timer behind, change the volume, or consume the service's timers."""
+    with tempfile.TemporaryDirectory(prefix="assistant-skills-test-") as scratch:
+        assistant = build_assistant(dataclasses.replace(config, data_dir=scratch))
+        try:
+            yield assistant
+        finally:
+            assistant.close()

@@ -1,0 +1,96 @@
+"""The turn: typed text or an Utterance in, a dispatched result out, follow-up questions
+included; and the choice among the recogniser's hypotheses."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import app
+from assistant.config import parse
+from assistant.dispatch import apology
+from assistant.journal import Journal
+from assistant.listen import EndedBy, Utterance
+from assistant.record import Outcome, Source
+from assistant.skills import Reply, SystemClock
+from assistant.turn import Turn
+
+
+@pytest.fixture
+def host(tmp_path):
+    config = parse({"data_dir": str(tmp_path)})
+    journal = Journal.open(config, sweep_every=None)  # the privacy skill asks about it
+    built = app.build_skill_host(config, SystemClock(), journal)
+    yield built
+    built.close()
+    journal.close()
+
+
+def turn_of(host, mode="grammar", decode_free=None) -> Turn:
+    return Turn(host.dispatcher, host.controls, mode, decode_free)
+
+
+def heard(*hypotheses: str) -> Utterance:
+    return Utterance(list(hypotheses), b"\0\0" * 1600, EndedBy.ENDPOINT, 5.0)
+
+
+def test_typed_text_is_dispatched_and_becomes_the_last_reply(host):
+    result = turn_of(host).take("what is 12 times 7")
+    assert (result.match.intent, result.outcome) == ("MathCompute", Outcome.HANDLED)
+    assert "84" in result.reply.text and result.reply_text == result.reply.text
+    assert host.controls.last_reply == result.reply.text
+    assert set(result.timings_ms) == {"dispatch"}
+
+
+def test_the_first_hypothesis_that_parses_as_an_intent_is_acted_on(host):
+    turn = turn_of(host)
+    assert turn.understand(heard("what time", "what time is it")).text == "what time is it"
+    assert turn.understand(heard("blue cheese", "moon")).text == "blue cheese"  # best guess
+    result = turn.take(heard("cat food please", "what time is it"))
+    assert result.transcript == "what time is it" and result.match.intent == "ClockTime"
+
+
+def test_auto_mode_decodes_again_only_when_no_hypothesis_parses(host):
+    decoded: list[bytes] = []
+
+    def decode_again(pcm: bytes) -> list[str]:  # stands in for Vosk's free decoding
+        decoded.append(pcm)
+        return ["noise", "what time is it"]
+
+    turn = turn_of(host, "auto", decode_again)
+    assert turn.understand(heard("what time is it")).free_decode_ms is None and not decoded
+    understood = turn.understand(heard("blue cheese"))
+    assert understood.text == "what time is it" and understood.free_decode_ms is not None
+    assert turn.understand(heard("blue cheese"), answer=True).text == "blue cheese"
+    assert len(decoded) == 1
+    assert "free_decode" in turn.take(heard("blue cheese")).timings_ms
+
+
+def test_a_question_is_answered_through_the_answer_function(host):
+    questions: list[Reply] = []
+
+    def answer(question: Reply) -> str:
+        questions.append(question)
+        return "no"
+
+    result = turn_of(host).take("delete all history", answer)
+    [question] = questions
+    assert question.text == "Do you want me to delete your whole history? Say yes or no."
+    assert result.replies[0] is question and len(result.replies) == 2
+    assert result.reply_text == f"{question.text} / {result.reply.text}"
+    assert result.private  # the question's reply keeps nothing
+
+
+def test_an_unanswered_question_gets_the_skills_answer_to_nothing(host):
+    result = turn_of(host).take("delete all history")
+    assert len(result.replies) == 2 and result.reply.on_answer is None
+
+
+def test_a_skill_that_fails_on_the_answer_gives_an_apology(host):
+    def broken(_: str) -> Reply:
+        raise RuntimeError("boom")
+
+    host.skills["system"].handle = lambda request: Reply("Sure?", on_answer=broken)
+    result = turn_of(host).take("never mind", lambda question: "yes", Source.VOICE)
+    assert result.outcome is Outcome.SKILL_ERROR
+    assert result.reply.text == apology("skill_error", "en")
+    assert result.reply_text == f"Sure? / {apology('skill_error', 'en')}"
