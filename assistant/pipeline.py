@@ -26,7 +26,15 @@ from assistant.listen import CommandListener, Utterance
 from assistant.paths import ensure_private_dir
 from assistant.record import Interaction, Outcome, Source
 from assistant.scheduler import Scheduler
-from assistant.skills import Reply, SkillContext, SystemClock, enabled_skills
+from assistant.skillkit import (
+    JournalPrivacy,
+    Ports,
+    Reply,
+    SkillContext,
+    SystemClock,
+    build_context,
+    enabled_skills,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -78,21 +86,15 @@ class Assistant:
             skill.start()
 
     def _context_for(self, loaded) -> SkillContext:
-        return SkillContext(
-            name=loaded.name,
-            settings=loaded.settings,
-            language=self.config.language,
-            data_dir=ensure_private_dir(self.data_dir / "skills" / loaded.name),
+        ports = Ports(
             clock=self.clock,
-            announcer=self.announcements,
             scheduler=self.scheduler,
-            services={
-                "journal": self.journal,
-                "controls": self.controls,
-                "catalog": self.loaded_skills,
-                "matcher": self.matcher,
-            },
+            announcer=self.announcements,
+            privacy=JournalPrivacy(self.journal) if self.journal is not None else None,
+            controls=self.controls,
+            catalogue=tuple(self.loaded_skills),
         )
+        return build_context(loaded, ports, self.config.language, self.data_dir / "skills")
 
     # ----- the audio stack, built on first use -------------------------------------
 
@@ -323,7 +325,7 @@ class Assistant:
 
     def speak(self, reply: Reply, interaction: Interaction | None = None) -> None:
         started = time.perf_counter()
-        samples, rate = self.synthesizer.synthesize(reply.text)
+        samples, rate = self.synthesizer.synthesize(reply.spoken)
         if reply.earcon in EARCONS:
             import numpy as np
 

@@ -4,13 +4,19 @@ with the clock shifted so that the next minute is a second away."""
 from __future__ import annotations
 
 import math
+import sys
 import time
 from datetime import datetime, timedelta
 
 import pytest
 from test_skills_support import ShiftedClock, ask, make_assistant, wait_for_announcement
 
-from skills.alarms import resolve, say_time
+from assistant.skillkit import builtin_skills_dir
+from assistant.skillkit.loading import import_skill_class
+
+# The module as the assistant loads it (one name, one copy), not as `skills.alarms`.
+_alarms = sys.modules[import_skill_class("alarms", builtin_skills_dir() / "alarms").__module__]
+resolve, say_time = _alarms.resolve, _alarms.say_time
 
 EVENING = datetime(2030, 5, 10, 20, 15).astimezone()
 MORNING = datetime(2030, 5, 10, 6, 0).astimezone()

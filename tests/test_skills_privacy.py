@@ -52,7 +52,7 @@ def test_delete_what_i_just_said_erases_it_from_the_files(setup):
 
     interaction, reply = say(assistant, "delete what I just said")
     assert reply.private and interaction.id is None
-    assert reply.text == "Deleted. I no longer have what you just said."
+    assert reply.text == f"Deleted: tell nobody {secret}."  # says which one it deleted
     assert files_containing(data_dir, secret) == []
     remaining = journal.last(10)
     assert [e.transcript for e in remaining] == [f"remember {keep} please"]  # only the one before
@@ -65,7 +65,7 @@ def test_delete_everything_i_said_today(setup):
     for m in markers:
         say(assistant, f"note {m}")
     say(assistant, "what time is it")
-    _, reply = say(assistant, "delete everything I said today")
+    _, reply = assistant.ask("delete everything I said today", answer=lambda question: "yes")
     assert reply.text == "Deleted 4 things you said today."
     assert journal.last(10) == []
     for m in markers:
