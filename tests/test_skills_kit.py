@@ -14,7 +14,6 @@ from test_skills_support import make_assistant
 
 from assistant.config import parse
 from assistant.journal import Journal
-
 from assistant.skillkit import (
     PortNotDeclared,
     Reply,

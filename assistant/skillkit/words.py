@@ -32,8 +32,8 @@ def time_of_day(hour: int, minute: int, language: str) -> Words:
     if minute == 0:
         text = f"{twelve} {suffix}"
         return Words(text, text)
-    spoken_minute = f"oh {minute}" if minute < 10 else f"{minute}"
-    return Words(f"{twelve}:{minute:02d} {suffix}", f"{twelve} {spoken_minute} {suffix}")
+    text = f"{twelve}:{minute:02d} {suffix}"
+    return Words(text, f"{twelve} oh {minute} {suffix}" if minute < 10 else text)
 
 
 def day_of(moment: datetime, now: datetime, language: str) -> str:
