@@ -51,9 +51,6 @@ class JournalPrivacy:
     def delete_ids(self, ids: Sequence[int]) -> Deletion:
         return _deletion(self._journal.delete_ids(list(ids)))
 
-    def delete_all(self) -> Deletion:
-        return _deletion(self._journal.delete_all())
-
     def pause(self, seconds: float) -> float:
         return float(self._journal.pause(seconds))
 

@@ -133,11 +133,12 @@ class Privacy(Skill):
 
     @handles("PrivacyDeleteAll")
     def ask_delete_all(self, request: Request) -> Reply:
-        def delete() -> Reply:
-            deletion = self.context.privacy.delete_all()
-            if deletion.deleted == 0:
-                return self.say("nothing_at_all")
-            return self._deleted(deletion, "deleted_all")
+        ids = self.context.privacy.ids_between(0.0, None)
+        if not ids:
+            return self.say("nothing_at_all")
+
+        def delete() -> Reply:  # exactly what there was when the question was asked
+            return self._deleted(self.context.privacy.delete_ids(ids), "deleted_all")
 
         question = self.say("confirm_all")
         question.on_answer = lambda answer: self._confirmed(answer, delete)
