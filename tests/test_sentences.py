@@ -56,6 +56,7 @@ def test_every_builtin_skill_has_sentences_in_both_languages():
             )
 
 
+@pytest.mark.slow  # expands every template: about 10 s per language
 def test_every_template_matches_its_own_intent(language_setup):
     language, _, matcher, intents, owner = language_setup
     checked = 0
@@ -80,6 +81,7 @@ def _plain(value):
     return getattr(value, "value", value)
 
 
+@pytest.mark.slow  # builds and parses the whole grammar
 def test_the_recogniser_grammar_reaches_every_intent(language_setup):
     """Every intent can be heard in grammar mode: some phrase of the grammar parses as it."""
     _, _, matcher, intents, _ = language_setup
@@ -127,6 +129,7 @@ def _template_words(path: Path) -> set[str]:
     return words
 
 
+@pytest.mark.slow  # loads the Korean Vosk model
 def test_korean_templates_use_only_words_the_model_knows(ko_model_path):
     from assistant.stt import SpeechModel
 

@@ -139,6 +139,7 @@ def test_timers_and_alarms_share_one_due_class(assistant):
         assert module.Due is Due
 
 
+@pytest.mark.slow  # starts a process: a fresh interpreter shows every module imported
 def test_the_assistant_does_not_import_the_skills_package(tmp_path):
     code = (
         "import sys\n"
