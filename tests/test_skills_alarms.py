@@ -145,11 +145,26 @@ def test_korean_alarm(tmp_path):
 # ----- what a spoken time means, at several times of day ------------------------------
 
 
-def _set_at(tmp_path, moment: datetime, text: str, language: str = "en") -> str:
-    assistant = make_assistant(tmp_path, language=language, clock=FixedClock(moment.astimezone()))
-    try:
-        return ask(assistant, text)
-    finally:
+@pytest.fixture(scope="module")
+def at_time(tmp_path_factory):
+    """at_time(moment, text, language) → the reply, from one assistant per language whose
+    clock is set to `moment` (alarms are cancelled after each answer)."""
+    made = {}
+
+    def set_at(moment: datetime, text: str, language: str = "en") -> str:
+        if language not in made:
+            clock = FixedClock(moment.astimezone())
+            made[language] = (make_assistant(tmp_path_factory.mktemp(language),
+                                             language=language, clock=clock), clock)  # fmt: skip
+        assistant, clock = made[language]
+        clock.moment = moment.astimezone()
+        try:
+            return ask(assistant, text)
+        finally:
+            assistant.skills["alarms"].store.remove(assistant.skills["alarms"].store.items())
+
+    yield set_at
+    for assistant, _ in made.values():
         assistant.close()
 
 
@@ -177,8 +192,8 @@ NIGHT = datetime(2030, 5, 10, 21, 0)
         (NIGHT, "set an alarm for 18:45", "Alarm set for 6:45 PM tomorrow."),
     ],
 )
-def test_the_reply_names_half_of_the_day_and_the_day(tmp_path, now, said, reply):
-    assert _set_at(tmp_path, now, said) == reply
+def test_the_reply_names_half_of_the_day_and_the_day(at_time, now, said, reply):
+    assert at_time(now, said) == reply
 
 
 @pytest.mark.parametrize(
@@ -191,8 +206,8 @@ def test_the_reply_names_half_of_the_day_and_the_day(tmp_path, now, said, reply)
         (NIGHT, "여섯 시 반 에 알람 맞춰 줘", "내일 오전 6시 30분으로 알람을 맞췄어요."),
     ],
 )
-def test_korean_times_of_day(tmp_path, now, said, reply):
-    assert _set_at(tmp_path, now, said, "ko") == reply
+def test_korean_times_of_day(at_time, now, said, reply):
+    assert at_time(now, said, "ko") == reply
 
 
 def test_a_minute_under_ten_is_said_in_words_espeak_reads_well(tmp_path):
