@@ -26,15 +26,8 @@ from assistant.listen import CommandListener, Utterance
 from assistant.paths import ensure_private_dir
 from assistant.record import Interaction, Outcome, Source
 from assistant.scheduler import Scheduler
-from assistant.skillkit import (
-    JournalPrivacy,
-    Ports,
-    Reply,
-    SkillContext,
-    SystemClock,
-    build_context,
-    enabled_skills,
-)
+from assistant.skillkit import JournalPrivacy, Ports, build_context
+from assistant.skills import Reply, SkillContext, SystemClock, enabled_skills
 
 if TYPE_CHECKING:
     import numpy as np
