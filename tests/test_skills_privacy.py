@@ -189,7 +189,7 @@ def test_false_wakes_and_mishearings_in_between_are_not_what_was_said(setup):
     assert reply.text == f"Deleted: what time is it {second}." and reply.private
     assert files_containing(data_dir, second) == []
     # "Delete that too" goes one further back, past the false wakes again.
-    reply = say_by_voice(assistant, "delete that")
+    reply = say_by_voice(assistant, "delete that too")
     assert reply.text == f"Deleted: set a timer for five minutes {first}."
     assert files_containing(data_dir, first) == []
     assert {e.id for e in journal.last(10)} == {noise, misheard}  # the false wakes stay
@@ -211,10 +211,13 @@ def test_korean_says_which_one_it_deleted(tmp_path):
     with Journal.open(config, sweep_every=None) as journal:
         assistant = make_assistant(tmp_path, language="ko", journal=journal)
         try:
+            spoken(journal, "지금 몇 시야", seconds_ago=30, language="ko")
             spoken(journal, "오 분 타이머 맞춰 줘", seconds_ago=20, language="ko")
             spoken(journal, None, Outcome.NO_SPEECH, seconds_ago=5, language="ko")
             reply = say_by_voice(assistant, "방금 한 말 지워 줘")
             assert reply.text == "지웠어요: 오 분 타이머 맞춰 줘."
+            reply = say_by_voice(assistant, "하나 더 지워 줘")  # one further back
+            assert reply.text == "지웠어요: 지금 몇 시야."
             assert [e.outcome for e in journal.last(10)] == [Outcome.NO_SPEECH]
         finally:
             assistant.close()
