@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from assistant.pipeline import Assistant
     from assistant.recorder import JournalPort, Watcher
     from assistant.scheduler import Scheduler
-    from assistant.skills import ClockPort, LoadedSkill, SkillContext
+    from assistant.skillkit import ClockPort, LoadedSkill, SkillContext
     from assistant.stages import LoadedModels
 
 __all__ = [
@@ -86,27 +86,21 @@ def skill_context(
     announcements: Announcements,
     scheduler: Scheduler,
     catalog: list[LoadedSkill],
-    matcher: IntentMatcher,
 ) -> SkillContext:
-    """What one skill is given: its settings, a private folder, and narrow services."""
-    from assistant.paths import ensure_private_dir
-    from assistant.skills import SkillContext
+    """What one skill is given: its settings, its replies, a private folder, and only the
+    ports its class declares (the privacy skill gets a few journal actions, never the
+    journal)."""
+    from assistant.skillkit import JournalPrivacy, Ports, build_context
 
-    return SkillContext(
-        name=loaded.name,
-        settings=loaded.settings,
-        language=config.language,
-        data_dir=ensure_private_dir(config.data_path / "skills" / loaded.name),
+    ports = Ports(
         clock=clock,
-        announcer=announcements,
         scheduler=scheduler,
-        services={
-            "journal": journal,
-            "controls": controls,
-            "catalog": catalog,
-            "matcher": matcher,
-        },
+        announcer=announcements,
+        privacy=JournalPrivacy(journal) if journal is not None else None,
+        controls=controls,
+        catalogue=tuple(catalog),
     )
+    return build_context(loaded, ports, config.language, config.data_path / "skills")
 
 
 def build_skill_host(config: Config, clock: ClockPort, journal: JournalPort | None) -> SkillHost:
@@ -117,7 +111,7 @@ def build_skill_host(config: Config, clock: ClockPort, journal: JournalPort | No
     from assistant.intents import IntentMatcher
     from assistant.paths import ensure_private_dir
     from assistant.scheduler import Scheduler
-    from assistant.skills import enabled_skills
+    from assistant.skillkit import enabled_skills
 
     data_dir = ensure_private_dir(config.data_path)
     controls = Controls(data_dir / "controls.json", clock)
@@ -128,7 +122,7 @@ def build_skill_host(config: Config, clock: ClockPort, journal: JournalPort | No
     skills = instantiate(
         loaded,
         lambda skill: skill_context(
-            skill, config, clock, journal, controls, announcements, scheduler, loaded, matcher
+            skill, config, clock, journal, controls, announcements, scheduler, loaded
         ),
     )
     dispatcher = Dispatcher(matcher, skills)
@@ -161,7 +155,7 @@ def build_assistant(
     """
     from assistant.pipeline import Assistant
     from assistant.recorder import Recorder
-    from assistant.skills import SystemClock
+    from assistant.skillkit import SystemClock
     from assistant.stages import AudioStages
     from assistant.turn import Turn
 

@@ -24,7 +24,7 @@ class SkillEntry:
 
 def skill_catalog(config: Config) -> list[SkillEntry]:
     from assistant.intents import _merge_sentence_files
-    from assistant.skills import load_skills
+    from assistant.skillkit import load_skills
 
     entries = []
     for skill in load_skills(config):

@@ -3,7 +3,7 @@
 Every section is a frozen dataclass; `from_mapping` checks each key and type and
 reports the first problem with the key's full dotted path, so an owner editing the
 file by hand is told exactly what to fix. Skill sections are validated by the skills
-themselves (`assistant.skills`) with the same helper.
+themselves (`assistant.skillkit`) with the same helper.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from assistant.errors import SkillError
 from assistant.intents import IntentMatch, IntentMatcher
 from assistant.record import Outcome, Source
-from assistant.skills import LoadedSkill, Reply, Request, Skill, SkillContext
+from assistant.skillkit import LoadedSkill, Reply, Request, Skill, SkillContext
 
 log = logging.getLogger(__name__)
 

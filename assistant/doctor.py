@@ -119,7 +119,7 @@ def check_config(
     name = "configuration"
     try:
         config = load(path)
-        from assistant.skills import load_skills
+        from assistant.skillkit import load_skills
 
         load_skills(config)  # each enabled skill validates its own section
     except AssistantError as e:

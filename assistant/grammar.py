@@ -39,8 +39,10 @@ def covering_phrases(intents, language: str) -> list[str]:
 
 
 def normalise(sentence: str) -> str:
-    """Lower case, punctuation out, single spaces: the form Vosk emits."""
-    return " ".join(re.sub(r"[^\w\s']", " ", sentence.lower()).split())
+    """Lower case, punctuation out, single spaces: the form Vosk emits. Typed-only
+    symbols ("15% of 80", "6 * 7") stay, so that the model's vocabulary check drops
+    their phrases instead of leaving a phrase that no longer means anything."""
+    return " ".join(re.sub(r"[^\w\s'%+*/]", " ", sentence.lower()).split())
 
 
 def _cover(expression, lists, rules, language) -> list[str]:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from assistant.dispatch import Dispatcher
     from assistant.intents import IntentMatcher
     from assistant.scheduler import Scheduler
-    from assistant.skills import LoadedSkill, Skill
+    from assistant.skillkit import LoadedSkill, Skill
 
 
 log = logging.getLogger(__name__)

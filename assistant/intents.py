@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from assistant.errors import ConfigError, SkillError
-from assistant.skills import LoadedSkill
+from assistant.skillkit import LoadedSkill
 
 log = logging.getLogger(__name__)
 

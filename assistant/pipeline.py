@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from assistant.measure import ms_since
 from assistant.record import Interaction, Outcome, Source
-from assistant.skills import Reply
+from assistant.skillkit import Reply
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from assistant.intents import IntentMatcher
     from assistant.listen import Utterance
     from assistant.recorder import Recorder
-    from assistant.skills import ClockPort, Skill
+    from assistant.skillkit import ClockPort, Skill
     from assistant.stages import AudioStages
     from assistant.turn import AnswerFn, Turn, TurnResult
     from assistant.wake import Detection
@@ -197,7 +197,7 @@ class Assistant:
 
         started = time.perf_counter()
         samples, rate = render_reply(
-            self.audio.synthesizer, reply.text, reply.earcon, self.host.controls.gain
+            self.audio.synthesizer, reply.spoken, reply.earcon, self.host.controls.gain
         )
         took = ms_since(started)
         self.host.controls.last_reply = reply.text

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from assistant.config import Config
     from assistant.pipeline import Assistant
     from assistant.recorder import Watcher
-    from assistant.skills import ClockPort
+    from assistant.skillkit import ClockPort
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from assistant.dispatch import apology
 from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
-from assistant.skills import Reply
+from assistant.skillkit import Reply
 
 if TYPE_CHECKING:
     from assistant.controls import Controls

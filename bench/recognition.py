@@ -131,7 +131,7 @@ def recognition(ctx: Context) -> Section:
 def _measure(ctx: Context, section: Section, language: str, model_path) -> None:
     """Rows for one language: both modes on the same commands."""
     from assistant.intents import IntentMatcher
-    from assistant.skills import enabled_skills
+    from assistant.skillkit import enabled_skills
     from assistant.stt import Grammar, SpeechModel, transcribe
 
     name, voices, caveat = LANGUAGES[language]

@@ -15,7 +15,7 @@ from assistant.config import parse
 from assistant.journal import Journal
 
 BROKEN_START = """
-from assistant.skills import Skill
+from assistant.skillkit import Skill
 
 
 class Broken(Skill):

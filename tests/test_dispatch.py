@@ -13,7 +13,7 @@ from assistant.config import parse
 from assistant.dispatch import Dispatcher, apology, instantiate
 from assistant.errors import SkillError
 from assistant.record import Outcome, Source
-from assistant.skills import Reply, Request, Skill, SystemClock, enabled_skills
+from assistant.skillkit import Reply, Request, Skill, SystemClock, enabled_skills
 
 
 @pytest.fixture

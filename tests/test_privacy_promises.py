@@ -20,7 +20,7 @@ from conftest import run_cli, write_config
 from assistant.app import build_assistant
 from assistant.config import parse
 from assistant.journal import Journal
-from assistant.skills import Request
+from assistant.skillkit import Request
 
 COMMANDS = [
     "what time is it",

@@ -9,16 +9,20 @@ words the Korean Vosk model knows, or the recogniser drops the phrase.
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 from hassil import Intents
 from hassil.sample import sample_expression
+from test_skills_support import FixedClock
 
-from assistant.config import Config
+from assistant.config import Config, parse
 from assistant.intents import IntentMatcher, _merge_sentence_files
-from assistant.skills import builtin_skills_dir, enabled_skills
+from assistant.skillkit import builtin_skills_dir, enabled_skills, load_responses, load_skills
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 LANGUAGES = ("en", "ko")
 SAMPLES_PER_TEMPLATE = 60
@@ -52,6 +56,7 @@ def test_every_builtin_skill_has_sentences_in_both_languages():
             )
 
 
+@pytest.mark.slow  # expands every template: about 10 s per language
 def test_every_template_matches_its_own_intent(language_setup):
     language, _, matcher, intents, owner = language_setup
     checked = 0
@@ -76,6 +81,7 @@ def _plain(value):
     return getattr(value, "value", value)
 
 
+@pytest.mark.slow  # builds and parses the whole grammar
 def test_the_recogniser_grammar_reaches_every_intent(language_setup):
     """Every intent can be heard in grammar mode: some phrase of the grammar parses as it."""
     _, _, matcher, intents, _ = language_setup
@@ -123,6 +129,7 @@ def _template_words(path: Path) -> set[str]:
     return words
 
 
+@pytest.mark.slow  # loads the Korean Vosk model
 def test_korean_templates_use_only_words_the_model_knows(ko_model_path):
     from assistant.stt import SpeechModel
 
@@ -137,3 +144,99 @@ def test_korean_templates_use_only_words_the_model_knows(ko_model_path):
     missing = model.missing_words(everything)
     by_skill = {name: sorted(w & missing) for name, w in words.items() if w & missing}
     assert not missing, f"words the Korean model lacks: {by_skill}"
+
+
+# ----- replies in the language files ---------------------------------------------------
+
+
+def test_every_skill_has_every_reply_in_every_language():
+    """Loading checks every declared key and placeholder: this is that check, for all."""
+    checked = 0
+    for skill in load_skills(Config()):
+        for language in skill.languages:
+            responses = load_responses(
+                skill.name, skill.directory, language, skill.skill_class.replies
+            )
+            assert set(responses.templates) == set(skill.skill_class.replies)
+            checked += len(responses.templates)
+    assert checked > 200
+
+
+def _owner_skill(base: Path, replies: str, language_files: dict[str, str]) -> Path:
+    folder = base / "owner" / "hello"
+    (folder / "sentences").mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        "from assistant.skillkit import Skill, handles\n\n\n"
+        "class Hello(Skill):\n"
+        f"    replies = {replies}\n\n"
+        "    @handles('HelloSay')\n"
+        "    def hello(self, request):\n"
+        "        return self.say('hello', name='Ada')\n\n\n"
+        "SKILL = Hello\n"
+    )
+    for language, text in language_files.items():
+        (folder / "sentences" / f"{language}.yaml").write_text(text, encoding="utf-8")
+    return base / "owner"
+
+
+HELLO_EN = "language: en\nintents:\n  HelloSay: {data: [{sentences: [say hello]}]}\n"
+
+
+@pytest.mark.parametrize(
+    ("responses", "message"),
+    [
+        ("responses: {}\n", r"en\.yaml: responses\.hello is missing"),
+        ("responses: {hello: 'Hi {nmae}'}\n", r"responses\.hello uses \{nmae\}.*fills: name"),
+        ("responses: {hello: 'Hi', bye: 'Bye'}\n", r"responses\.bye is not a reply"),
+        ("responses: {hello: 'Hi {name'}\n", r"responses\.hello: "),
+    ],
+)
+def test_a_broken_reply_is_an_error_at_load_time_naming_file_and_key(tmp_path, responses, message):
+    from assistant.app import build_assistant
+    from assistant.errors import SkillError
+
+    owner = _owner_skill(tmp_path, "{'hello': ('name',)}", {"en": HELLO_EN + responses})
+    config = parse({"data_dir": str(tmp_path / "data"), "skills": {"directories": [str(owner)]}})
+    with pytest.raises(SkillError, match=message):
+        build_assistant(config)
+
+
+def test_a_third_language_is_yaml_only(tmp_path):
+    """A pseudo-language "xx" for two skills, from files alone: the plants example and a
+    copy of the built-in clock, with no change to any Python code."""
+    import shutil
+
+    from assistant.dispatch import Dispatcher
+    from assistant.skillkit import Ports, build_context
+
+    owner = tmp_path / "owner"
+    shutil.copytree(EXAMPLES / "plants", owner / "plants")
+    shutil.copytree(builtin_skills_dir() / "clock", owner / "uhr")
+    clock_replies = yaml.safe_load((owner / "uhr/sentences/en.yaml").read_text())["responses"]
+    pseudo = {key: f"[xx] {text}" for key, text in clock_replies.items()}
+    (owner / "uhr/sentences/xx.yaml").write_text(yaml.safe_dump({
+        "language": "xx",
+        "intents": {"ClockWeekday": {"data": [{"sentences": ["welk dag"]}]}},
+        "responses": {**pseudo, "weekday": "Vandaag: {weekday}!", "friday": "Vrydag"},
+    }, allow_unicode=True))  # fmt: skip
+    (owner / "plants/sentences/xx.yaml").write_text(
+        "language: xx\nintents:\n"
+        "  PlantsWatered: {data: [{sentences: ['{plant} gewaterd']}]}\n"
+        "  PlantsAsk: {data: [{sentences: ['{plant} wanneer']}]}\n"
+        "lists: {plant: {values: [varen]}}\n"
+        "responses: {noted: '{plant}: genoteerd.', never: '{plant}: nooit.',\n"
+        "            ago: '{plant}: {days} dagen.', thirsty: '{plant}: {days} dagen, dorst!'}\n"
+    )
+    config = parse({"data_dir": str(tmp_path / "data"), "skills": {"directories": [str(owner)]}})
+    chosen = [s for s in load_skills(config) if s.name in ("uhr", "plants")]
+    clock = FixedClock(datetime(2030, 5, 10, 9, 30).astimezone())  # a Friday
+    ports = Ports(clock=clock)
+    skills = {
+        s.name: s.skill_class(build_context(s, ports, "xx", tmp_path / "data")) for s in chosen
+    }
+    dispatcher = Dispatcher(IntentMatcher(chosen, "xx"), skills)
+    assert dispatcher.dispatch("welk dag").reply.text == "Vandaag: Vrydag!"
+    assert dispatcher.dispatch("varen wanneer").reply.text == "varen: nooit."
+    assert dispatcher.dispatch("varen gewaterd").reply.text == "varen: genoteerd."
+    clock.moment += timedelta(days=4)
+    assert dispatcher.dispatch("varen wanneer").reply.text == "varen: 4 dagen, dorst!"

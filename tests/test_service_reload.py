@@ -26,7 +26,7 @@ from assistant.service import Service
 pytestmark = [pytest.mark.audio, pytest.mark.slow]  # loads the Korean model
 
 BROKEN_SKILL = """
-from assistant.skills import Skill
+from assistant.skillkit import Skill
 
 
 class Broken(Skill):

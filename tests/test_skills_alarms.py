@@ -4,13 +4,25 @@ with the clock shifted so that the next minute is a second away."""
 from __future__ import annotations
 
 import math
+import sys
 import time
 from datetime import datetime, timedelta
 
 import pytest
-from test_skills_support import ShiftedClock, ask, make_assistant, wait_for_announcement
+from test_skills_support import (
+    FixedClock,
+    ShiftedClock,
+    ask,
+    make_assistant,
+    wait_for_announcement,
+)
 
-from skills.alarms import resolve, say_time
+from assistant.skillkit import builtin_skills_dir
+from assistant.skillkit.loading import import_skill_class
+
+# The module as the assistant loads it (one name, one copy), not as `skills.alarms`.
+_alarms = sys.modules[import_skill_class("alarms", builtin_skills_dir() / "alarms").__module__]
+resolve, say_time = _alarms.resolve, _alarms.say_time
 
 EVENING = datetime(2030, 5, 10, 20, 15).astimezone()
 MORNING = datetime(2030, 5, 10, 6, 0).astimezone()
@@ -126,5 +138,83 @@ def test_korean_alarm(tmp_path):
         )
         assert ask(assistant, "알람 목록 알려 줘").startswith("알람이 2개 있어요")
         assert ask(assistant, "모든 알람 취소") == "알람 2개를 모두 취소했어요."
+    finally:
+        assistant.close()
+
+
+# ----- what a spoken time means, at several times of day ------------------------------
+
+
+@pytest.fixture(scope="module")
+def at_time(tmp_path_factory):
+    """at_time(moment, text, language) → the reply, from one assistant per language whose
+    clock is set to `moment` (alarms are cancelled after each answer)."""
+    made = {}
+
+    def set_at(moment: datetime, text: str, language: str = "en") -> str:
+        if language not in made:
+            clock = FixedClock(moment.astimezone())
+            made[language] = (make_assistant(tmp_path_factory.mktemp(language),
+                                             language=language, clock=clock), clock)  # fmt: skip
+        assistant, clock = made[language]
+        clock.moment = moment.astimezone()
+        try:
+            return ask(assistant, text)
+        finally:
+            assistant.skills["alarms"].store.remove(assistant.skills["alarms"].store.items())
+
+    yield set_at
+    for assistant, _ in made.values():
+        assistant.close()
+
+
+LATE_MORNING = datetime(2030, 5, 10, 11, 34)
+EARLY_MORNING = datetime(2030, 5, 10, 5, 10)
+NIGHT = datetime(2030, 5, 10, 21, 0)
+
+
+@pytest.mark.parametrize(
+    ("now", "said", "reply"),
+    [
+        # "Wake me up" is the morning unless said otherwise.
+        (LATE_MORNING, "wake me up at 7", "Alarm set for 7 AM tomorrow."),
+        (EARLY_MORNING, "wake me up at 7", "Alarm set for 7 AM today."),
+        (NIGHT, "wake me up at 6:30", "Alarm set for 6:30 AM tomorrow."),
+        (LATE_MORNING, "wake me up at 7 pm", "Alarm set for 7 PM today."),
+        (LATE_MORNING, "wake me up at 7 in the evening", "Alarm set for 7 PM today."),
+        (NIGHT, "wake me up tomorrow at 8", "Alarm set for 8 AM tomorrow."),
+        # A bare time is the next one to come; the reply says which.
+        (LATE_MORNING, "set an alarm for 6:30", "Alarm set for 6:30 PM today."),
+        (NIGHT, "set an alarm for 6:30", "Alarm set for 6:30 AM tomorrow."),
+        (EARLY_MORNING, "set an alarm for 6:30", "Alarm set for 6:30 AM today."),
+        (LATE_MORNING, "set an alarm for 11:40", "Alarm set for 11:40 AM today."),
+        (LATE_MORNING, "set an alarm for 11:05 am", "Alarm set for 11:05 AM tomorrow."),
+        (NIGHT, "set an alarm for 18:45", "Alarm set for 6:45 PM tomorrow."),
+    ],
+)
+def test_the_reply_names_half_of_the_day_and_the_day(at_time, now, said, reply):
+    assert at_time(now, said) == reply
+
+
+@pytest.mark.parametrize(
+    ("now", "said", "reply"),
+    [
+        (LATE_MORNING, "일곱 시 에 깨워 줘", "내일 오전 7시로 알람을 맞췄어요."),
+        (EARLY_MORNING, "일곱 시 에 깨워 줘", "오늘 오전 7시로 알람을 맞췄어요."),
+        (LATE_MORNING, "오후 일곱 시 에 깨워 줘", "오늘 오후 7시로 알람을 맞췄어요."),
+        (LATE_MORNING, "여섯 시 반 에 알람 맞춰 줘", "오늘 오후 6시 30분으로 알람을 맞췄어요."),
+        (NIGHT, "여섯 시 반 에 알람 맞춰 줘", "내일 오전 6시 30분으로 알람을 맞췄어요."),
+    ],
+)
+def test_korean_times_of_day(at_time, now, said, reply):
+    assert at_time(now, said, "ko") == reply
+
+
+def test_a_minute_under_ten_is_said_in_words_espeak_reads_well(tmp_path):
+    assistant = make_assistant(tmp_path, clock=FixedClock(LATE_MORNING.astimezone()))
+    try:
+        reply = assistant.ask("wake me up at 7:05", record=False)[1]
+        assert reply.text == "Alarm set for 7:05 AM tomorrow."
+        assert reply.spoken == "Alarm set for 7 oh 5 AM tomorrow."
     finally:
         assistant.close()

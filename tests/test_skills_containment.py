@@ -16,7 +16,7 @@ from assistant.record import Outcome
 BROKEN_SKILL = """
 from dataclasses import dataclass
 import time
-from assistant.skills import Reply, Skill
+from assistant.skillkit import Reply, Skill
 
 
 @dataclass(frozen=True)

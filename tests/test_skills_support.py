@@ -25,6 +25,20 @@ class ShiftedClock:
         return datetime.fromtimestamp(self.time()).astimezone()
 
 
+class FixedClock:
+    """A clock that reads `moment` until the test moves it (for "what time is it" and
+    "wake me up at 7" at a chosen time of day; nothing scheduled ever comes due)."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def time(self) -> float:
+        return self.moment.timestamp()
+
+    def now(self) -> datetime:
+        return self.moment
+
+
 def make_assistant(data_dir, language="en", journal=None, clock=None, **settings) -> Assistant:
     document = {"data_dir": str(data_dir), "language": language}
     if settings:

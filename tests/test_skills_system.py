@@ -7,7 +7,7 @@ import pytest
 from test_skills_support import ShiftedClock, ask, make_assistant
 
 from assistant.audio import WavFileSink
-from assistant.skills import Reply
+from assistant.skillkit import Reply
 
 
 @pytest.fixture

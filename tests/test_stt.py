@@ -4,7 +4,7 @@ import pytest
 
 from assistant.config import parse
 from assistant.intents import IntentMatcher
-from assistant.skills import enabled_skills
+from assistant.skillkit import enabled_skills
 from assistant.stt import Grammar, SpeechModel, transcribe
 
 

@@ -11,7 +11,7 @@ from assistant.dispatch import apology
 from assistant.journal import Journal
 from assistant.listen import EndedBy, Utterance
 from assistant.record import Outcome, Source
-from assistant.skills import Reply, SystemClock
+from assistant.skillkit import Reply, SystemClock
 from assistant.turn import Turn
 
 

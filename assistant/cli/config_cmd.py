@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def load_config(args: argparse.Namespace) -> config_module.Config:
     """The configuration named on the command line, validated (skills included)."""
     config = config_module.load(args.config)
-    from assistant.skills import load_skills
+    from assistant.skillkit import load_skills
 
     load_skills(config)  # validates every enabled skill's own section
     return config

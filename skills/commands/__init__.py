@@ -10,29 +10,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from assistant.skills import Reply, Request, Skill
+from assistant.skillkit import Reply, Request, Skill, SkillContext
 
 from .actions import Outcome, fill, run_program, send_request
 from .settings import PLACEHOLDER, Command, Settings, slot_list
 
 INTENT_PREFIX = "Command_"
-
-TEXT = {
-    "en": {
-        "done": "Done.",
-        "failed": "Sorry, that command failed.",
-        "timeout": "Sorry, that command took too long and was stopped.",
-        "not_started": "Sorry, that command could not be started.",
-        "refused": "Sorry, that command points outside this network, which is not allowed.",
-    },
-    "ko": {
-        "done": "완료했어요.",
-        "failed": "죄송해요, 명령이 실패했어요.",
-        "timeout": "죄송해요, 명령이 너무 오래 걸려서 멈췄어요.",
-        "not_started": "죄송해요, 명령을 시작하지 못했어요.",
-        "refused": "죄송해요, 이 명령은 허용되지 않은 외부 주소로 연결해요.",
-    },
-}
 
 
 def intent_name(command: Command) -> str:
@@ -45,6 +28,7 @@ def _list_name(command: Command, slot: str) -> str:
 
 class Commands(Skill):
     Settings = Settings
+    replies = {"done": (), "failed": (), "timeout": (), "not_started": (), "refused": ()}
 
     @classmethod
     def extra_sentences(cls, settings: Settings, language: str) -> dict[str, Any]:
@@ -66,12 +50,13 @@ class Commands(Skill):
                 lists[_list_name(command, slot)] = slot_list(command.name, slot, spec)
         return {"intents": intents, "lists": lists} if intents else {}
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: SkillContext) -> None:
         super().__init__(context)
-        self.language = context.language if context.language in TEXT else "en"
+        self.language = context.language
         self.by_intent = {intent_name(c): c for c in context.settings.commands}
 
     def handle(self, request: Request) -> Reply:
+        # Intents are made from the owner's settings, so they are routed here, not by @handles.
         command = self.by_intent[request.intent]
         values = {k: _as_text(v) for k, v in request.slots.items()}
         if not command.wait:
@@ -92,13 +77,11 @@ class Commands(Skill):
         return run_program(command, values, timeout, self.context.data_dir, self.language)
 
     def _reply(self, command: Command, values: dict[str, str], outcome: Outcome) -> str:
-        texts = TEXT[self.language]
         if outcome.ok:
-            template = command.text_for("reply", self.language) or texts["done"]
+            template = command.text_for("reply", self.language) or self.text("done")
         else:
-            template = (
-                command.text_for("failure_reply", self.language)
-                or texts[outcome.problem or "failed"]
+            template = command.text_for("failure_reply", self.language) or self.text(
+                outcome.problem or "failed"
             )
         return fill(template, {**values, "output": outcome.output})
 

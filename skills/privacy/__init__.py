@@ -1,22 +1,25 @@
 """Privacy by voice: delete what was just said, today's history or all of it; say what is
 kept; pause and resume logging.
 
-Every deletion goes through the journal's own erasing code (`Journal.delete_*`), so
-the voice deletes exactly as thoroughly as `assistant log delete`. Every reply of this
-skill is private: the journal records nothing of a privacy command, so "delete what I
-just said" does not leave itself behind. Deleting everything asks first.
+Every deletion goes through the privacy port, which uses the journal's own erasing code,
+so the voice deletes exactly as thoroughly as `assistant log delete`. Every reply of
+this skill is private: the journal records nothing of a privacy command, so "delete
+what I just said" does not leave itself behind. Deleting more than one interaction
+asks first, and only a clear yes deletes.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from assistant.errors import JournalError
-from assistant.skills import Reply, Request, Skill
+from assistant.skillkit import Deletion, Reply, Request, Skill, SkillContext, handles
+from assistant.skillkit.words import day_of, time_of_day
 
-from .answers import is_yes
-from .texts import TEXT, describe_policy, until_text
+from .policy import POLICY_REPLIES, describe_policy
 
 HOUR = 3600.0
 
@@ -31,102 +34,155 @@ class Settings:
 
 class Privacy(Skill):
     Settings = Settings
+    ports = ("clock", "privacy")
+    replies = {
+        "disabled": (),
+        "no_journal": (),
+        "journal_failed": (),
+        "nothing_recent": (),
+        "nothing_today": (),
+        "nothing_at_all": (),
+        "deleted_last": ("said",),
+        "deleted_today": ("count",),
+        "deleted_today_one": (),
+        "deleted_all": ("count",),
+        "deleted_all_one": (),
+        "not_erased": ("count",),
+        "confirm_today": ("count",),
+        "confirm_all": (),
+        "kept": (),
+        "paused": ("until",),
+        "resumed": (),
+        "not_paused": (),
+        "yes_words": (),
+        "no_words": (),
+        **POLICY_REPLIES,
+    }
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: SkillContext) -> None:
         super().__init__(context)
-        self.language = context.language if context.language in TEXT else "en"
-        self.text = TEXT[self.language]
+        self._last_deleted: tuple[float, float] | None = None
+        """(when it was deleted, when it had been said): "delete that too" goes on from it."""
 
-    @property
-    def journal(self):
-        return self.context.services.get("journal")
-
-    def _journal_off(self) -> bool:
-        journal = self.journal
-        return journal is None or (
-            not getattr(journal, "recording", True) and not _has_entries(journal)
-        )
+    def say(self, key: str, **values: Any) -> Reply:
+        reply = super().say(key, **values)
+        reply.private = True
+        return reply
 
     def handle(self, request: Request) -> Reply:
-        if self.journal is None:  # `assistant skills test` runs without the journal
-            return Reply(self.text["no_journal"], private=True)
-        if self._journal_off():
-            return Reply(self.text["disabled"], private=True)
-        handler = {
-            "PrivacyDeleteLast": self.delete_last,
-            "PrivacyDeleteToday": self.delete_today,
-            "PrivacyDeleteAll": self.ask_delete_all,
-            "PrivacyPolicy": self.policy,
-            "PrivacyPause": self.pause,
-            "PrivacyResume": self.resume,
-        }[request.intent]
+        if not self.context.has("privacy"):  # `assistant skills test` runs without a journal
+            return self.say("no_journal")
         try:
-            return handler(request)
+            if not self.context.privacy.keeps_history:
+                return self.say("disabled")
+            return super().handle(request)
         except JournalError:
             # The journal's message names paths, never content; the spoken reply stays short.
-            return Reply(self.text["journal_failed"], private=True)
+            return self.say("journal_failed")
 
-    def _reply(self, text: str) -> Reply:
-        return Reply(text, private=True)
+    def _deleted(self, deletion: Deletion, done_key: str) -> Reply:
+        if not deletion.erased:
+            return self.say("not_erased", count=deletion.deleted)
+        if deletion.deleted == 1:
+            return self.say(f"{done_key}_one")
+        return self.say(done_key, count=deletion.deleted)
 
-    def _deleted(self, report, none_key: str, done_key: str) -> Reply:
-        if report.deleted == 0:
-            return self._reply(self.text[none_key])
-        if not report.erased:
-            return self._reply(self.text["not_erased"].format(count=report.deleted))
-        if report.deleted == 1 and f"{done_key}_one" in self.text:
-            done_key = f"{done_key}_one"
-        return self._reply(self.text[done_key].format(count=report.deleted))
+    def _confirmed(self, answer: str, action: Any) -> Reply:
+        """`action()` after a clear yes; anything else (silence, no, a mumble) keeps all."""
+        if not self._is_yes(answer):
+            return self.say("kept")
+        try:
+            return action()
+        except JournalError:
+            return self.say("journal_failed")
 
+    @handles("PrivacyDeleteLast")
     def delete_last(self, request: Request) -> Reply:
-        newest = self.journal.last(1, source=request.source)
         limit = self.context.settings.just_said_minutes * 60
-        if not newest or self.context.clock.time() - newest[0].started_at > limit:
-            return self._reply(self.text["nothing_recent"])
-        report = self.journal.delete_ids([newest[0].id])
-        return self._deleted(report, "nothing_recent", "deleted_last")
+        now = self.context.clock.time()
+        newest_allowed = now
+        if self._last_deleted and now - self._last_deleted[0] <= limit:
+            newest_allowed = self._last_deleted[1]  # "delete that too": one further back
+        entry = self.context.privacy.last_spoken(str(request.source), newest_allowed - limit)
+        if entry is None:
+            return self.say("nothing_recent")
+        deletion = self.context.privacy.delete_ids([entry.id])
+        if deletion.deleted == 0:
+            return self.say("nothing_recent")
+        self._last_deleted = (now, entry.started_at)
+        if not deletion.erased:
+            return self.say("not_erased", count=deletion.deleted)
+        return self.say("deleted_last", said=entry.transcript)
 
+    @handles("PrivacyDeleteToday")
     def delete_today(self, request: Request) -> Reply:
         now = self.context.clock.now()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        report = self.journal.delete_range(midnight.timestamp(), None)
-        return self._deleted(report, "nothing_today", "deleted_today")
+        ids = self.context.privacy.ids_between(midnight.timestamp(), None)
+        if not ids:
+            return self.say("nothing_today")
 
+        def delete() -> Reply:
+            return self._deleted(self.context.privacy.delete_ids(ids), "deleted_today")
+
+        if len(ids) == 1:
+            return delete()
+        question = self.say("confirm_today", count=len(ids))
+        question.on_answer = lambda answer: self._confirmed(answer, delete)
+        return question
+
+    @handles("PrivacyDeleteAll")
     def ask_delete_all(self, request: Request) -> Reply:
-        def on_answer(answer: str) -> Reply:
-            if not is_yes(answer, self.language):
-                return self._reply(self.text["kept"])
-            report = self.journal.delete_all()
-            return self._deleted(report, "nothing_at_all", "deleted_all")
+        ids = self.context.privacy.ids_between(0.0, None)
+        if not ids:
+            return self.say("nothing_at_all")
 
-        return Reply(self.text["confirm_all"], on_answer=on_answer, private=True)
+        def delete() -> Reply:  # exactly what there was when the question was asked
+            return self._deleted(self.context.privacy.delete_ids(ids), "deleted_all")
 
+        question = self.say("confirm_all")
+        question.on_answer = lambda answer: self._confirmed(answer, delete)
+        return question
+
+    @handles("PrivacyPolicy")
     def policy(self, request: Request) -> Reply:
-        summary = self.journal.policy_summary()
-        now = self.context.clock.now()
-        return self._reply(describe_policy(summary, now, self.language))
+        summary = self.context.privacy.policy_summary()
+        return Reply(describe_policy(self, summary, self.context.clock.now()), private=True)
 
+    @handles("PrivacyPause")
     def pause(self, request: Request) -> Reply:
         slots = request.slots
         seconds = int(slots.get("hours", 0)) * HOUR + int(slots.get("minutes", 0)) * 60
         if seconds <= 0:
             seconds = self.context.settings.default_pause_minutes * 60
-        until = self.journal.pause(seconds)
-        moment = datetime.fromtimestamp(until, self.context.clock.now().tzinfo)
-        return self._reply(self.text["paused"].format(until=until_text(moment, self.language)))
+        until = self.context.privacy.pause(seconds)
+        return self.say("paused", until=self.until_words(until))
 
+    @handles("PrivacyResume")
     def resume(self, request: Request) -> Reply:
-        was_paused = self.journal.paused_until() is not None
-        self.journal.resume()
-        return self._reply(self.text["resumed" if was_paused else "not_paused"])
+        was_paused = self.context.privacy.paused_until() is not None
+        self.context.privacy.resume()
+        return self.say("resumed" if was_paused else "not_paused")
+
+    def until_words(self, timestamp: float) -> str:
+        moment = datetime.fromtimestamp(timestamp, self.context.clock.now().tzinfo)
+        return time_of_day(moment.hour, moment.minute, self.context.language).text
+
+    def day_words(self, timestamp: float) -> str:
+        now = self.context.clock.now()
+        return day_of(datetime.fromtimestamp(timestamp, now.tzinfo), now, self.context.language)
+
+    def _is_yes(self, answer: str) -> bool:
+        """Only a clear yes counts: silence, "no" or anything unclear keeps the history."""
+        words = re.sub(r"[^\w\s]", " ", (answer or "").lower()).split()
+        text = " ".join(words)
+        yes = _word_set(self.text("yes_words"))
+        no = _word_set(self.text("no_words"))
+        return bool(text) and (text in yes or (words[0] in yes and not no & set(words)))
 
 
-def _has_entries(journal) -> bool:
-    """A journal switched off in the settings may still hold older entries to delete."""
-    try:
-        return bool(journal.last(1))
-    except JournalError:
-        return False
+def _word_set(listed: str) -> set[str]:
+    return {w.strip().lower() for w in listed.split(",") if w.strip()}
 
 
 SKILL = Privacy

@@ -1,8 +1,8 @@
 """System: "what can you do", "repeat that", "stop", volume, and muting the microphone.
 
-It changes the running assistant only through `services['controls']` (volume, mute,
-last reply) and the announcer (silencing a ringing timer); it reads the enabled skills
-from `services['catalog']`, with the examples their sentence files list.
+It changes the running assistant only through the controls port (volume, mute, last
+reply) and the announcer (silencing a ringing timer); it reads the enabled skills from
+the catalogue port, with the examples their sentence files list.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from assistant.skills import Reply, Request, Skill
+from assistant.skillkit import LoadedSkill, Reply, Request, Skill, SkillContext, handles
 
-from .texts import SKILL_TITLES, TEXT
+BUILTIN_TITLES = ("clock", "timers", "alarms", "privacy", "system", "arithmetic", "commands")
+"""Skills with a title of their own in the responses (`title_<name>`); others use their name."""
 
 
 @dataclass(frozen=True)
@@ -32,32 +33,33 @@ _DIGIT = re.compile(r"\d")
 
 class System(Skill):
     Settings = Settings
+    ports = ("announcer", "controls", "catalogue")
+    replies = {
+        "intro": (),
+        "example": ("title", "examples"),
+        "or": (),
+        "nothing": (),
+        "nothing_said": (),
+        "stopped": (),
+        "okay": (),
+        "volume_now": ("level",),
+        "volume_is": ("level",),
+        "volume_max": (),
+        "volume_min": (),
+        "muted": ("duration",),
+        "no_question": (),
+        "hours": ("count",),
+        "hour": (),
+        "minutes": ("count",),
+        "minute": (),
+        "and": (),
+        **{f"title_{name}": () for name in BUILTIN_TITLES},
+    }
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: SkillContext) -> None:
         super().__init__(context)
-        self.language = context.language if context.language in TEXT else "en"
-        self.text = TEXT[self.language]
+        self.language = context.language
         self._examples: dict[str, list[str]] | None = None
-
-    @property
-    def controls(self):
-        return self.context.services.get("controls")
-
-    def handle(self, request: Request) -> Reply:
-        handler = {
-            "SystemCapabilities": self.capabilities,
-            "SystemRepeat": self.repeat,
-            "SystemStop": self.stop,
-            "SystemVolumeUp": lambda slots: self.change_volume(+self.context.settings.volume_step),
-            "SystemVolumeDown": lambda slots: self.change_volume(
-                -self.context.settings.volume_step
-            ),
-            "SystemVolumeSet": self.set_volume,
-            "SystemVolumeGet": self.get_volume,
-            "SystemMute": self.mute,
-            "SystemAnswer": lambda slots: self.text["no_question"],
-        }[request.intent]
-        return Reply(handler(request.slots))
 
     # ----- what can you do ----------------------------------------------------------------
 
@@ -67,7 +69,7 @@ class System(Skill):
         if self._examples is None:
             wanted = self.context.settings.examples_per_skill
             found = {}
-            for loaded in self.context.services.get("catalog") or []:
+            for loaded in self.context.catalogue:
                 listed = _listed_examples(loaded, self.language) or _sampled_example(
                     loaded, self.language
                 )
@@ -76,62 +78,89 @@ class System(Skill):
             self._examples = found
         return self._examples
 
-    def capabilities(self, slots: dict) -> str:
-        catalog = self.context.services.get("catalog") or []
+    def _title(self, name: str) -> str:
+        if name in BUILTIN_TITLES:
+            return self.text(f"title_{name}")
+        return name.replace("_", " ")
+
+    @handles("SystemCapabilities")
+    def capabilities(self, request: Request) -> Reply:
         examples = self.examples()
         parts = []
-        for loaded in catalog:
+        for loaded in self.context.catalogue:
             said = examples.get(loaded.name)
             if not said:
                 continue  # a skill with no sentences in this language cannot be asked anything
-            title = SKILL_TITLES.get(self.language, {}).get(
-                loaded.name, loaded.name.replace("_", " ")
-            )
-            quoted = self.text["or"].join(f"“{s}”" for s in said)
-            parts.append(self.text["example"].format(title=title, examples=quoted))
+            quoted = self.text("or").join(f"“{s}”" for s in said)
+            parts.append(self.text("example", title=self._title(loaded.name), examples=quoted))
         if not parts:
-            return self.text["nothing"]
-        return self.text["intro"] + " " + " ".join(parts)
+            return self.say("nothing")
+        return Reply(self.text("intro") + " " + " ".join(parts))
 
-    # ----- repeat, stop -----------------------------------------------------------------------
+    # ----- repeat, stop, a stray answer ---------------------------------------------------
 
-    def repeat(self, slots: dict) -> str:
-        last = self.controls.last_reply if self.controls is not None else None
-        return last or self.text["nothing_said"]
+    @handles("SystemRepeat")
+    def repeat(self, request: Request) -> Reply:
+        last = self.context.controls.last_reply
+        return Reply(last) if last else self.say("nothing_said")
 
-    def stop(self, slots: dict) -> str:
-        announcer = self.context.announcer
-        silenced = announcer.stop() if announcer is not None else False
-        return self.text["stopped" if silenced else "okay"]
+    @handles("SystemStop")
+    def stop(self, request: Request) -> Reply:
+        return self.say("stopped" if self.context.announcer.stop() else "okay")
+
+    @handles("SystemAnswer")
+    def stray_answer(self, request: Request) -> Reply:
+        return self.say("no_question")
 
     # ----- volume ---------------------------------------------------------------------------
 
-    def change_volume(self, step: int) -> str:
-        controls = self.controls
+    def change_volume(self, step: int) -> Reply:
+        controls = self.context.controls
         before = controls.volume
         after = controls.set_volume(before + step)
         if after == before:
-            return self.text["volume_max" if step > 0 else "volume_min"]
-        return self.text["volume_now"].format(level=after)
+            return self.say("volume_max" if step > 0 else "volume_min")
+        return self.say("volume_now", level=after)
 
-    def set_volume(self, slots: dict) -> str:
-        level = self.controls.set_volume(int(slots["volume_level"]))
-        return self.text["volume_now"].format(level=level)
+    @handles("SystemVolumeUp")
+    def volume_up(self, request: Request) -> Reply:
+        return self.change_volume(+self.context.settings.volume_step)
 
-    def get_volume(self, slots: dict) -> str:
-        return self.text["volume_is"].format(level=self.controls.volume)
+    @handles("SystemVolumeDown")
+    def volume_down(self, request: Request) -> Reply:
+        return self.change_volume(-self.context.settings.volume_step)
+
+    @handles("SystemVolumeSet")
+    def set_volume(self, request: Request) -> Reply:
+        level = self.context.controls.set_volume(int(request.slots["volume_level"]))
+        return self.say("volume_now", level=level)
+
+    @handles("SystemVolumeGet")
+    def get_volume(self, request: Request) -> Reply:
+        return self.say("volume_is", level=self.context.controls.volume)
 
     # ----- microphone -----------------------------------------------------------------------
 
-    def mute(self, slots: dict) -> str:
+    @handles("SystemMute")
+    def mute(self, request: Request) -> Reply:
+        slots = request.slots
         minutes = int(slots.get("hours", 0)) * 60 + int(slots.get("minutes", 0))
         if minutes <= 0:
-            minutes = self.context.settings.default_mute_minutes
-        self.controls.mute_microphone(minutes * 60)
-        return self.text["muted"].format(duration=_minutes_text(minutes, self.language))
+            minutes = int(self.context.settings.default_mute_minutes)
+        self.context.controls.mute_microphone(minutes * 60)
+        return self.say("muted", duration=self._minutes_text(minutes))
+
+    def _minutes_text(self, minutes: int) -> str:
+        hours, rest = divmod(int(round(minutes)), 60)
+        parts = []
+        if hours:
+            parts.append(self.text("hours", count=hours) if hours != 1 else self.text("hour"))
+        if rest:
+            parts.append(self.text("minutes", count=rest) if rest != 1 else self.text("minute"))
+        return self.text("and").join(parts)
 
 
-def _listed_examples(loaded, language: str) -> list[str]:
+def _listed_examples(loaded: LoadedSkill, language: str) -> list[str]:
     path = loaded.sentence_file(language)
     if not path.is_file():
         return []
@@ -142,7 +171,7 @@ def _listed_examples(loaded, language: str) -> list[str]:
     return [str(e) for e in data.get("examples") or []]
 
 
-def _sampled_example(loaded, language: str) -> list[str]:
+def _sampled_example(loaded: LoadedSkill, language: str) -> list[str]:
     """One sentence of the skill's first intent, numbers preferably in words."""
     from hassil import Intents, sample_intents
 
@@ -161,21 +190,6 @@ def _sampled_example(loaded, language: str) -> list[str]:
         return []
     spoken = [s for s in samples if not _DIGIT.search(s)]
     return (spoken or samples)[:1]
-
-
-def _minutes_text(minutes: float, language: str) -> str:
-    minutes = int(round(minutes))
-    hours, rest = divmod(minutes, 60)
-    if language == "ko":
-        return " ".join(
-            p for p in (f"{hours}시간" if hours else "", f"{rest}분" if rest else "") if p
-        )
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
-    if rest:
-        parts.append(f"{rest} minute" + ("s" if rest != 1 else ""))
-    return " and ".join(parts)
 
 
 SKILL = System

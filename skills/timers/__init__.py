@@ -7,53 +7,10 @@ timer that ended while the service was down is announced when it starts again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from assistant.skills import Reply, Request, Skill
-
-from .ringing import Due, DueStore
-from .words import describe_seconds, euro, list_items
-
-TEXT = {
-    "en": {
-        "set": "{label} set for {duration}.",
-        "reset": "{label} reset to {duration}.",
-        "too_many": "You already have {count} timers running.",
-        "too_short": "A timer needs a duration longer than zero.",
-        "done": "Your {name} is done.",
-        "missed": "Your {name} ended while I was off.",
-        "none": "No timers are running.",
-        "no_such": "There is no {name}.",
-        "left": "Your {name} has {left} left.",
-        "left_item": "{name}: {left} left",
-        "cancelled": "{label} cancelled.",
-        "cancelled_all": "All {count} timers cancelled.",
-        "cancelled_one_of_all": "Your timer is cancelled.",
-        "which": "You have {count} timers: {names}. "
-        "Say which one to cancel, or say cancel all timers.",
-        "silenced": "Okay, stopped.",
-        "a_timer": "timer",
-        "left_tail": ".",
-    },
-    "ko": {
-        "set": "{label}를 {duration_ro} 맞췄어요.",
-        "reset": "{label}를 {duration_ro} 다시 맞췄어요.",
-        "too_many": "이미 타이머가 {count}개 있어요.",
-        "too_short": "타이머 시간은 0보다 길어야 해요.",
-        "done": "{name}가 끝났어요.",
-        "missed": "꺼져 있는 동안 {name}가 끝났어요.",
-        "none": "실행 중인 타이머가 없어요.",
-        "no_such": "{name}가 없어요.",
-        "left": "{name}는 {left} 남았어요.",
-        "left_item": "{name} {left}",
-        "cancelled": "{label}를 취소했어요.",
-        "cancelled_all": "타이머 {count}개를 모두 취소했어요.",
-        "cancelled_one_of_all": "타이머를 취소했어요.",
-        "which": "타이머가 {count}개 있어요: {names}. 취소할 타이머를 말해 주세요.",
-        "silenced": "알겠어요, 멈췄어요.",
-        "a_timer": "타이머",
-        "left_tail": " 남았어요.",
-    },
-}
+from assistant.skillkit import Due, DueStore, Reply, Request, Skill, SkillContext, handles
+from assistant.skillkit.words import describe_seconds, euro, list_items
 
 
 @dataclass(frozen=True)
@@ -62,7 +19,7 @@ class Settings:
     """How many timers may run at once."""
 
 
-def duration_seconds(slots: dict) -> int:
+def duration_seconds(slots: dict[str, Any]) -> int:
     return (
         int(slots.get("hours", 0)) * 3600
         + int(slots.get("minutes", 0)) * 60
@@ -70,12 +27,37 @@ def duration_seconds(slots: dict) -> int:
     )
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 class Timers(Skill):
     Settings = Settings
+    ports = ("clock", "scheduler", "announcer")
+    replies = {
+        "set": ("label", "duration", "duration_ro"),
+        "reset": ("label", "duration", "duration_ro"),
+        "too_many": ("count",),
+        "too_short": (),
+        "done": ("name",),
+        "missed": ("name",),
+        "none": (),
+        "no_such": ("name",),
+        "left": ("name", "left"),
+        "left_item": ("name", "left"),
+        "left_tail": (),
+        "cancelled": ("label",),
+        "cancelled_all": ("count",),
+        "cancelled_one_of_all": (),
+        "which": ("count", "names"),
+        "silenced": (),
+        "a_timer": (),
+        "timer_label": ("what",),
+    }
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: SkillContext) -> None:
         super().__init__(context)
-        self.text = TEXT.get(context.language, TEXT["en"])
+        self.language = context.language
         self.store = DueStore(context, "timers.json", self._ring)
 
     def start(self) -> None:
@@ -84,64 +66,46 @@ class Timers(Skill):
     def close(self) -> None:
         self.store.close()
 
-    # ----- naming -----------------------------------------------------------------------
-
     def label(self, timer: Due) -> str:
         """'pasta timer' / '5 minute timer' (ko: '파스타 타이머' / '5분 타이머')."""
-        if self.context.language == "ko":
-            what = timer.name or describe_seconds(timer.details["seconds"], "ko")
-            return f"{what} 타이머"
-        what = timer.name or describe_seconds(timer.details["seconds"], "en", unit_form=True)
-        return f"{what} timer"
-
-    def _capital(self, text: str) -> str:
-        return text[:1].upper() + text[1:]
-
-    # ----- ringing ----------------------------------------------------------------------
+        seconds = timer.details["seconds"]
+        what = timer.name or describe_seconds(seconds, self.language, unit_form=True)
+        return self.text("timer_label", what=what)
 
     def _ring(self, timer: Due, missed: bool) -> None:
-        announcer = self.context.announcer
-        if announcer is None:
-            return
         if missed:
-            announcer.announce(self.text["missed"].format(name=self.label(timer)), earcon="alarm")
+            self.context.announcer.announce(self.text("missed", name=self.label(timer)), "alarm")
         else:
-            text = self.text["done"].format(name=self.label(timer))
-            announcer.announce(text, earcon="alarm", repeat=True)
+            self.context.announcer.announce(
+                self.text("done", name=self.label(timer)), "alarm", True
+            )
 
-    # ----- requests ---------------------------------------------------------------------
+    def _capitalised(self, key: str, **values: Any) -> Reply:
+        return Reply(_capital(self.text(key, **values)))
 
-    def handle(self, request: Request) -> Reply:
-        handler = {
-            "TimerStart": self.start_timer,
-            "TimerRemaining": self.remaining,
-            "TimerCancel": self.cancel,
-            "TimerCancelAll": self.cancel_all,
-        }[request.intent]
-        return Reply(handler(request.slots))
-
-    def start_timer(self, slots: dict) -> str:
+    @handles("TimerStart")
+    def start_timer(self, request: Request) -> Reply:
+        slots = request.slots
         seconds = duration_seconds(slots)
         if seconds <= 0:
-            return self.text["too_short"]
+            return self.say("too_short")
         name = slots.get("timer_name")
         replaced = [t for t in self.store.items() if name and t.name == name]
         if not replaced and len(self.store.items()) >= self.context.settings.max_timers:
-            return self.text["too_many"].format(count=len(self.store.items()))
+            return self.say("too_many", count=len(self.store.items()))
         self.store.remove(replaced)
         timer = self.store.add(Due(self.context.clock.time() + seconds, name, {"seconds": seconds}))
-        key = "reset" if replaced else "set"
-        duration = describe_seconds(seconds, self.context.language)
+        duration = describe_seconds(seconds, self.language)
         # "Timer set for 5 minutes", not "5 minute timer set for 5 minutes".
-        label = self.label(timer) if name else self.text["a_timer"]
-        reply = self.text[key].format(label=label, duration=duration, duration_ro=euro(duration))
-        return self._capital(reply)
+        label = self.label(timer) if name else self.text("a_timer")
+        key = "reset" if replaced else "set"
+        return self._capitalised(key, label=label, duration=duration, duration_ro=euro(duration))
 
     def _left(self, timer: Due) -> str:
         left = max(0, round(timer.at - self.context.clock.time()))
-        return describe_seconds(max(left, 1), self.context.language)
+        return describe_seconds(max(left, 1), self.language)
 
-    def _select(self, slots: dict) -> list[Due]:
+    def _select(self, slots: dict[str, Any]) -> list[Due]:
         timers = self.store.items()
         if "timer_name" in slots:
             return [t for t in timers if t.name == slots["timer_name"]]
@@ -150,52 +114,48 @@ class Timers(Skill):
             return [t for t in timers if t.details.get("seconds") == wanted]
         return timers
 
-    def _missing_name(self, slots: dict) -> str:
+    def _missing(self, slots: dict[str, Any]) -> Reply:
+        if not self.store.items():
+            return self.say("none")
         if "timer_name" in slots:
-            name = slots["timer_name"]
-            return f"{name} 타이머" if self.context.language == "ko" else f"{name} timer"
-        seconds = duration_seconds(slots)
-        return self.label(Due(0, None, {"seconds": seconds}))
+            name = self.text("timer_label", what=slots["timer_name"])
+        else:
+            name = self.label(Due(0, None, {"seconds": duration_seconds(slots)}))
+        return self._capitalised("no_such", name=name)
 
-    def remaining(self, slots: dict) -> str:
-        timers = self._select(slots)
+    @handles("TimerRemaining")
+    def remaining(self, request: Request) -> Reply:
+        timers = self._select(request.slots)
         if not timers:
-            if not self.store.items():
-                return self.text["none"]
-            return self._capital(self.text["no_such"].format(name=self._missing_name(slots)))
+            return self._missing(request.slots)
         if len(timers) == 1:
-            return self._capital(
-                self.text["left"].format(name=self.label(timers[0]), left=self._left(timers[0]))
-            )
+            return self._capitalised("left", name=self.label(timers[0]), left=self._left(timers[0]))
         parts = [
-            self._capital(self.text["left_item"].format(name=self.label(t), left=self._left(t)))
-            for t in timers
+            _capital(self.text("left_item", name=self.label(t), left=self._left(t))) for t in timers
         ]
-        return "; ".join(parts) + self.text["left_tail"]
+        return Reply("; ".join(parts) + self.text("left_tail"))
 
-    def cancel(self, slots: dict) -> str:
-        timers = self._select(slots)
+    @handles("TimerCancel")
+    def cancel(self, request: Request) -> Reply:
+        timers = self._select(request.slots)
         if not timers:
-            if self.context.announcer is not None and self.context.announcer.stop():
-                return self.text["silenced"]  # "cancel the timer" while it rings
-            if not self.store.items():
-                return self.text["none"]
-            return self._capital(self.text["no_such"].format(name=self._missing_name(slots)))
+            if self.context.announcer.stop():
+                return self.say("silenced")  # "cancel the timer" while it rings
+            return self._missing(request.slots)
         if len(timers) > 1:
-            names = list_items([self.label(t) for t in timers], self.context.language)
-            return self.text["which"].format(count=len(timers), names=names)
+            names = list_items([self.label(t) for t in timers], self.language)
+            return self.say("which", count=len(timers), names=names)
         self.store.remove(timers)
-        return self._capital(self.text["cancelled"].format(label=self.label(timers[0])))
+        return self._capitalised("cancelled", label=self.label(timers[0]))
 
-    def cancel_all(self, slots: dict) -> str:
+    @handles("TimerCancelAll")
+    def cancel_all(self, request: Request) -> Reply:
         removed = self.store.remove(self.store.items())
         if not removed:
-            if self.context.announcer is not None and self.context.announcer.stop():
-                return self.text["silenced"]
-            return self.text["none"]
+            return self.say("silenced" if self.context.announcer.stop() else "none")
         if len(removed) == 1:
-            return self.text["cancelled_one_of_all"]
-        return self.text["cancelled_all"].format(count=len(removed))
+            return self.say("cancelled_one_of_all")
+        return self.say("cancelled_all", count=len(removed))
 
 
 SKILL = Timers

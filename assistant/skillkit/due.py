@@ -1,4 +1,6 @@
-"""Things that ring at a set time (timers, alarms): kept in a JSON file, scheduled, restored.
+"""Due times that survive restarts (timers, alarms): kept in a JSON file, scheduled, restored.
+
+A skill using `DueStore` declares the `clock` and `scheduler` ports.
 
 The file lives in the skill's private data directory and is rewritten atomically on
 every change, so a timer survives a restart of the service. At start, anything whose
@@ -17,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.paths import write_private_file
-from assistant.skills import SkillContext
+from assistant.skillkit.api import SkillContext
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class DueStore:
                 if self._items.pop(item.id, None) is not None:
                     removed.append(item)
                     handle = self._handles.pop(item.id, None)
-                    if handle is not None and self._context.scheduler is not None:
+                    if handle is not None:
                         self._context.scheduler.cancel(handle)
             if removed:
                 self._save()
@@ -89,14 +91,11 @@ class DueStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._context.scheduler is not None:
-                for handle in self._handles.values():
-                    self._context.scheduler.cancel(handle)
+            for handle in self._handles.values():
+                self._context.scheduler.cancel(handle)
             self._handles.clear()
 
     def _schedule(self, item: Due) -> None:
-        if self._context.scheduler is None:
-            return
         self._handles[item.id] = self._context.scheduler.call_at(
             item.at, lambda: self._fire(item.id)
         )
