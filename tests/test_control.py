@@ -36,10 +36,11 @@ def running(tmp_path):
         interaction, _reply = assistant.ask(text, record=record, answer=answer)
         return interaction.to_json_dict()
 
-    server = ControlServer(assistant.data_dir, handle)
+    server = ControlServer(assistant.config.data_path, handle)
     yield assistant, server
     server.close()
     assistant.close()
+    journal.close()
 
 
 def _raw_exchange(path, payload: bytes) -> dict:
@@ -52,28 +53,28 @@ def _raw_exchange(path, payload: bytes) -> dict:
 
 def test_a_typed_command_reaches_the_running_assistant(running):
     assistant, server = running
-    result = ask_running(assistant.data_dir, "set a timer for ten minutes", answer=lambda q: "")
+    result = ask_running(assistant.config.data_path, "set a timer for ten minutes", answer=lambda q: "")
     assert result["intent"] == "TimerStart"
     assert result["outcome"] == "handled"
     # The timer lives in the running assistant, not in a throwaway copy.
-    listed = ask_running(assistant.data_dir, "how much time is left", answer=lambda q: "")
+    listed = ask_running(assistant.config.data_path, "how much time is left", answer=lambda q: "")
     assert "minute" in listed["reply"]
 
 
 def test_a_question_is_asked_back_and_answered(running):
     assistant, _server = running
-    ask_running(assistant.data_dir, "what time is it", answer=lambda q: "")
+    ask_running(assistant.config.data_path, "what time is it", answer=lambda q: "")
     asked: list[str] = []
 
     def answer(question: str) -> str:
         asked.append(question)
         return "no"
 
-    result = ask_running(assistant.data_dir, "delete all my history", answer=answer)
+    result = ask_running(assistant.config.data_path, "delete all my history", answer=answer)
     assert asked == ["Do you want me to delete your whole history? Say yes or no."]
     assert result["outcome"] == "handled"
     # "no" kept the history: the time question asked first is still there.
-    assert "what time is it" in [e.transcript for e in assistant.journal.last(5)]
+    assert "what time is it" in [e.transcript for e in assistant.recorder.journal.last(5)]
 
 
 def test_socket_is_private(running):
@@ -81,7 +82,7 @@ def test_socket_is_private(running):
     mode = os.stat(server.path).st_mode
     assert stat.S_ISSOCK(mode)
     assert stat.S_IMODE(mode) == 0o600
-    assert stat.S_IMODE(os.stat(assistant.data_dir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(assistant.config.data_path).st_mode) == 0o700
 
 
 def test_garbage_is_refused_and_the_server_goes_on(running):
@@ -91,7 +92,7 @@ def test_garbage_is_refused_and_the_server_goes_on(running):
         assert reply["error"].startswith("bad request")
     oversized = b'{"op":"ask","text":"' + b"a" * MAX_LINE_BYTES + b'"}\n'
     assert "too long" in _raw_exchange(server.path, oversized)["error"]
-    result = ask_running(assistant.data_dir, "what time is it", answer=lambda q: "")
+    result = ask_running(assistant.config.data_path, "what time is it", answer=lambda q: "")
     assert result["outcome"] == "handled"
 
 
@@ -106,7 +107,7 @@ def test_no_assistant_running(tmp_path):
 def test_a_stale_socket_is_taken_over_and_a_live_one_is_not(tmp_path, running):
     assistant, server = running
     with pytest.raises(ControlError, match="already running"):
-        ControlServer(assistant.data_dir, lambda *a: {})
+        ControlServer(assistant.config.data_path, lambda *a: {})
     stale_dir = tmp_path / "stale"
     stale_dir.mkdir(mode=0o700)
     leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
