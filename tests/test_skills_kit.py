@@ -84,7 +84,7 @@ def test_each_builtin_skill_gets_only_the_ports_it_declares(assistant):
 
 def test_the_privacy_port_is_not_the_journal(assistant):
     port = assistant.skills["privacy"].context.privacy
-    assert port is not assistant.journal
+    assert port is not assistant.recorder.journal
     powers = ("record", "delete_all", "delete_matching", "delete", "prune", "entries", "verify")
     for power in powers:
         assert not hasattr(port, power), power

@@ -10,7 +10,7 @@ from assistant.config import parse
 from assistant.dispatch import apology
 from assistant.journal import Journal
 from assistant.listen import EndedBy, Utterance
-from assistant.record import Outcome, Source
+from assistant.record import Interaction, Outcome, Source
 from assistant.skillkit import Reply, SystemClock
 from assistant.turn import Turn
 
@@ -20,6 +20,8 @@ def host(tmp_path):
     config = parse({"data_dir": str(tmp_path)})
     journal = Journal.open(config, sweep_every=None)  # the privacy skill asks about it
     built = app.build_skill_host(config, SystemClock(), journal)
+    # Something to delete: with an empty history the privacy skill has nothing to ask.
+    journal.record(Interaction(source=Source.TYPED, transcript="what time is it"))
     yield built
     built.close()
     journal.close()
