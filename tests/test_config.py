@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of cases read best one case per line)
 """The configuration check names every value a later stage would choke on, with the
 key's full path, and `assistant config check` exits 2 with one line instead of passing
 it on (or crashing itself)."""
