@@ -98,6 +98,9 @@ class SkillContext:
     services: dict[str, Any] = field(default_factory=dict)
     """Narrow, named services some skills need: 'journal' (privacy), 'controls' (system),
     'catalog' (the enabled skills and their sentences, for "what can you do")."""
+    dry_run: bool = False
+    """True when a sentence is only being tried (`assistant skills test`): a skill that acts
+    on the world (runs a program, sends a request) describes what it would do instead."""
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,35 @@ def _run(arguments: list[str], parsed: list[argparse.Namespace]) -> int:
     parser = build_parser()
     args = parser.parse_args(arguments)
     parsed.append(args)
+    empty = _empty_option(parser, args)
+    if empty:
+        # `run --input ""` would otherwise mean "no recording": listen on the microphone.
+        print(f"assistant: error: argument {empty}: an empty value is not allowed", file=sys.stderr)
+        return EXIT_USAGE
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     setup_logging(args.log_level or _configured_log_level(args.config))
     return int(args.handler(args) or 0)
+
+
+def _empty_option(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The first option given an empty string, in the parser and its subcommands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = [sub for sub in action.choices.values() if _was_chosen(sub, args)]
+            for sub in chosen:
+                found = _empty_option(sub, args)
+                if found:
+                    return found
+        elif action.option_strings and getattr(args, action.dest, None) == "":
+            return action.option_strings[-1]
+    return None
+
+
+def _was_chosen(sub: argparse.ArgumentParser, args: argparse.Namespace) -> bool:
+    handler = sub.get_default("handler")
+    return handler is None or handler is getattr(args, "handler", None)
 
 
 def _silence_stdout() -> None:

@@ -98,6 +98,8 @@ def test_command(args: argparse.Namespace) -> int:
     # nor change the volume or consume timers the service has saved.
     with tempfile.TemporaryDirectory(prefix="assistant-skills-test-") as scratch:
         assistant = Assistant(dataclasses.replace(config, data_dir=scratch), journal=None)
+        for skill in assistant.skills.values():
+            skill.context.dry_run = True  # owner commands describe what they would run
         try:
             interaction, reply = assistant.ask(args.text, record=False)
         finally:
