@@ -264,6 +264,7 @@ def hostile_run(tmp_path_factory):
     workdir.mkdir(parents=True)
     outputs = root / "outputs"
     outputs.mkdir()
+    passwd_before = Path("/etc/passwd").read_bytes()
     cases = build_cases(config_file)
     # One parser for every case: building it is a third of a case's time, and parsing
     # leaves it as it was.
@@ -271,6 +272,7 @@ def hostile_run(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("assistant.cli.main.build_parser", lambda: parser)
         results = run_all(cases, workdir, outputs)
+    assert Path("/etc/passwd").read_bytes() == passwd_before  # traversal wrote nowhere real
     return cases, results, before, journal_rows(root / "data"), root
 
 
@@ -317,8 +319,8 @@ def test_the_journal_keeps_what_it_held(hostile_run):
 
 def test_nothing_escaped_the_working_folder(hostile_run):
     *_, root = hostile_run
-    assert not Path("/etc/passwd.wav").exists()
     assert not list(root.rglob("pwned*"))  # the shell-looking value ran no shell
+    assert not Path("/etc/passwd.wav").exists() and not Path("/pwned").exists()
 
 
 @pytest.mark.parametrize(
