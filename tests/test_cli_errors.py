@@ -142,6 +142,7 @@ SKILL = Broken
 """
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_is_one_line_naming_its_type(tmp_path):
     skill = tmp_path / "owner-skills" / "broken"
     skill.mkdir(parents=True)
@@ -162,6 +163,7 @@ def test_an_unexpected_error_is_one_line_naming_its_type(tmp_path):
     assert "Traceback" in debug.stderr and "a mistake in the owner's own skill" in debug.stderr
 
 
+@pytest.mark.slow
 def test_a_system_error_names_the_file(tmp_path):
     (tmp_path / "data").write_text("a file where the data folder should be")
     config = write_config(tmp_path / "a.yaml", f"data_dir: {tmp_path / 'data'}\n")
@@ -171,6 +173,7 @@ def test_a_system_error_names_the_file(tmp_path):
     assert len(result.stderr.splitlines()) <= 2  # the error, and at most the journal's warning
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -186,6 +189,7 @@ def test_command_line_mistakes_are_one_line(tmp_path, args, message):
     assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_is_not_an_error(tmp_path):
     import subprocess
 

@@ -62,6 +62,7 @@ def dev_setup(project: Path) -> tuple[str, list[str]]:
     return result.stdout + result.stderr, lines
 
 
+@pytest.mark.slow
 def test_second_run_skips_pip_and_a_changed_pyproject_reinstalls(project):
     output, calls = dev_setup(project)
     assert calls == ["install -q --upgrade pip", "install -q -e .[test]"]
