@@ -38,23 +38,32 @@ def check_sentence_templates(skills: list[LoadedSkill]) -> None:
     from assistant.intents import IntentMatcher, _merge_sentence_files
 
     for language in SUPPORTED_LANGUAGES:
+        files = {}
         for skill in skills:
             try:
-                merged, _ = _merge_sentence_files([skill], language)
+                files[skill.name], _ = _merge_sentence_files([skill], language)
             except SkillError as e:
                 raise ConfigError(f"skills.{skill.name}: {e}") from None
-            for where, template in _templates(merged):
-                _parse(template, f"skills.{skill.name}: {language} {where}")
-        try:
-            matcher = IntentMatcher(skills, language)
-            matcher.samples(1)  # expands lists and rules: a missing one is named here
-        except ConfigError:
-            raise
-        except Exception as e:  # hassil raises plain exceptions for unknown lists and rules
-            raise ConfigError(
-                f"skills: the {language} sentence templates do not work together: "
-                f"{type(e).__name__}: {e}"
-            ) from None
+        merged, _ = _merge_sentence_files(skills, language)  # conflicts between skills
+        known = _defined_names(merged)
+        for name, single in files.items():
+            for where, template in _templates(single):
+                expression = _parse(template, f"skills.{name}: {language} {where}")
+                _check_references(expression, known, f"skills.{name}: {language} {where}")
+        IntentMatcher(skills, language)
+
+
+def _defined_names(merged: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(lists, expansion rules) defined for all intents or inside one intent's block."""
+    lists = set(merged.get("lists") or {})
+    rules = set(merged.get("expansion_rules") or {})
+    for body in (merged.get("intents") or {}).values():
+        blocks = body.get("data") if isinstance(body, dict) else None
+        for block in blocks if isinstance(blocks, list) else []:
+            if isinstance(block, dict):
+                lists.update(block.get("lists") or {})
+                rules.update(block.get("expansion_rules") or {})
+    return lists, rules
 
 
 def _templates(merged: dict[str, Any]) -> list[tuple[str, str]]:
@@ -73,13 +82,28 @@ def _templates(merged: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def _parse(template: str, where: str) -> None:
+def _parse(template: str, where: str) -> Any:
     from hassil.parse_expression import parse_sentence
 
     try:
-        parse_sentence(template)
+        return parse_sentence(template).expression
     except Exception as e:  # ParseError, and IndexError on some unbalanced input
         raise ConfigError(f"{where}: the template {template!r} does not parse: {e}") from None
+
+
+def _check_references(expression: Any, known: tuple[set[str], set[str]], where: str) -> None:
+    """Every {list} and <rule> a template names must exist (hassil finds out only while
+    matching, on the first sentence that reaches it)."""
+    from hassil.expression import Group, ListReference, RuleReference
+
+    lists, rules = known
+    if isinstance(expression, ListReference) and expression.list_name not in lists:
+        raise ConfigError(f"{where}: the list {{{expression.list_name}}} is not defined")
+    if isinstance(expression, RuleReference) and expression.rule_name not in rules:
+        raise ConfigError(f"{where}: the rule <{expression.rule_name}> is not defined")
+    if isinstance(expression, Group):
+        for item in expression.items:
+            _check_references(item, known, where)
 
 
 def check_data_dir(config: Config) -> None:

@@ -83,8 +83,9 @@ def test_nan_retention_never_reaches_the_journal(tmp_path):
         ({"run": '["{what}", "x"]', "slots": "{what: [rm, ls]}", "sentences": '{en: ["do {what}"]}'}, "run[0] is the program; it cannot hold a slot"),
         ({"sentences": '{en: ["ring (the bell"]}'}, "the template 'ring (the bell' does not parse"),
         ({"sentences": '{en: ["ring [the bell"]}'}, "does not parse"),
+        ({"sentences": '{en: ["ring <bell>"]}'}, "en intent Command_bell: the rule <bell> is not defined"),
     ],
-    ids=["ipv6-url", "port", "slot-as-program", "group", "optional"],
+    ids=["ipv6-url", "port", "slot-as-program", "group", "optional", "missing-rule"],
 )  # fmt: skip
 def test_owner_command_mistakes_are_caught_by_the_check(tmp_path, capsys, fields, message):
     text = owner_command(**{k: v for k, v in fields.items() if v is not None})
@@ -136,7 +137,7 @@ def test_files_that_are_no_configuration(tmp_path, capsys):
     assert main(["--config", str(big), "config", "check"]) == 2
     assert "not a configuration" in capsys.readouterr().err
     deep = tmp_path / "deep.yaml"
-    deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    deep.write_text("a: " + "[" * 1000 + "]" * 1000 + "\n")
     assert main(["--config", str(deep), "config", "check"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
