@@ -3,7 +3,7 @@
 - `catalog`: the models the assistant knows, and which one a configuration uses;
 - `download`: a resumable, verified download that reports progress to a callback;
 - `unpack`: a safe, atomic unpacking of the zip;
-- `install`: the three together, and removal.
+- `installer`: the three together, and removal.
 
 Nothing here writes to the screen or imports vosk.
 """
@@ -23,7 +23,7 @@ from assistant.models.catalog import (
     validate_model_dir,
 )
 from assistant.models.download import DownloadProgress, ProgressCallback
-from assistant.models.install import install, remove
+from assistant.models.installer import install, remove
 
 __all__ = [
     "CATALOGUE",
