@@ -12,6 +12,7 @@ import dataclasses
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant import config as config_module
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from assistant.audio import AudioSink, AudioSource
     from assistant.controls import Announcements, Controls
     from assistant.host import SkillHost
-    from assistant.intents import IntentMatcher
     from assistant.journal import DisabledJournal, Journal
     from assistant.pipeline import Assistant
     from assistant.recorder import JournalPort, Watcher
@@ -86,6 +86,7 @@ def skill_context(
     announcements: Announcements,
     scheduler: Scheduler,
     catalog: list[LoadedSkill],
+    dry_run: bool = False,
 ) -> SkillContext:
     """What one skill is given: its settings, its replies, a private folder, and only the
     ports its class declares (the privacy skill gets a few journal actions, never the
@@ -100,11 +101,14 @@ def skill_context(
         controls=controls,
         catalogue=tuple(catalog),
     )
-    return build_context(loaded, ports, config.language, config.data_path / "skills")
+    return build_context(loaded, ports, config.language, config.data_path / "skills", dry_run)
 
 
-def build_skill_host(config: Config, clock: ClockPort, journal: JournalPort | None) -> SkillHost:
-    """The enabled skills, instantiated but not started (nothing runs, nothing is written)."""
+def build_skill_host(
+    config: Config, clock: ClockPort, journal: JournalPort | None, dry_run: bool = False
+) -> SkillHost:
+    """The enabled skills, instantiated but not started (nothing runs, nothing is written).
+    `dry_run`: skills that act on the world describe what they would do instead."""
     from assistant.controls import Announcements, Controls
     from assistant.dispatch import Dispatcher, instantiate
     from assistant.host import SkillHost
@@ -122,7 +126,7 @@ def build_skill_host(config: Config, clock: ClockPort, journal: JournalPort | No
     skills = instantiate(
         loaded,
         lambda skill: skill_context(
-            skill, config, clock, journal, controls, announcements, scheduler, loaded
+            skill, config, clock, journal, controls, announcements, scheduler, loaded, dry_run
         ),
     )
     dispatcher = Dispatcher(matcher, skills)
@@ -143,6 +147,7 @@ def build_assistant(
     reuse: LoadedModels | None = None,
     prepare_audio: bool = False,
     start: bool = True,
+    dry_run: bool = False,
 ) -> Assistant:
     """An assistant, whole or not at all: on any exception, what was built is closed
     (the journal given included) and the exception goes on.
@@ -163,7 +168,7 @@ def build_assistant(
     host: SkillHost | None = None
     try:
         clock = clock or SystemClock()
-        host = build_skill_host(config, clock, journal)
+        host = build_skill_host(config, clock, journal, dry_run)
         audio = AudioStages(config, host.matcher.grammar_phrases, reuse)
         turn = Turn(host.dispatcher, host.controls, config.stt.mode, audio.decode_free)
         assistant = Assistant(config, host, turn, audio, recorder, clock, source, sink)
@@ -204,13 +209,32 @@ def open_assistant(
     )
 
 
+STATE_FILES = ("controls.json", "skills")
+"""What skills read and write in the data directory (the journal is not among them)."""
+
+
 @contextmanager
 def scratch_assistant(config: Config) -> Iterator[Assistant]:
-    """An assistant with no journal and a throwaway data directory: trying a sentence
-    must not leave a timer behind, change the volume, or consume the service's timers."""
+    """An assistant that reads the real state (timers, alarms, volume) from a copy, with
+    no journal and owner commands only described: trying a sentence changes nothing, and
+    "what alarms do I have" still names the alarms that are set."""
     with tempfile.TemporaryDirectory(prefix="assistant-skills-test-") as scratch:
-        assistant = build_assistant(dataclasses.replace(config, data_dir=scratch))
+        _copy_state(config.data_path, Path(scratch))
+        replica = dataclasses.replace(config, data_dir=scratch)
+        assistant = build_assistant(replica, dry_run=True)
         try:
             yield assistant
         finally:
             assistant.close()
+
+
+def _copy_state(data_dir: Path, scratch: Path) -> None:
+    """Copy the skills' state into `scratch` (private, like the original)."""
+    import shutil
+
+    for name in STATE_FILES:
+        original = data_dir / name
+        if original.is_dir() and not original.is_symlink():
+            shutil.copytree(original, scratch / name)
+        elif original.is_file() and not original.is_symlink():
+            shutil.copy2(original, scratch / name)

@@ -9,6 +9,7 @@ themselves (`assistant.skillkit`) with the same helper.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -112,6 +113,11 @@ class Config:
 
 T = TypeVar("T")
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""Whole numbers must fit SQLite's and the C libraries' 64-bit integers."""
+MAX_CONFIG_BYTES = 1_000_000
+"""A configuration file larger than this is refused unread (`--config /dev/zero`)."""
+
 
 def from_mapping(cls: type[T], data: Any, where: str) -> T:
     """Build dataclass `cls` from a YAML mapping, naming `where.key` in any error."""
@@ -127,7 +133,14 @@ def from_mapping(cls: type[T], data: Any, where: str) -> T:
         if key not in known:
             raise ConfigError(f"{path}: unknown key (known keys: {', '.join(sorted(known))})")
         values[key] = _coerce(hints[key], value, path)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as e:
+        # A settings class that checks its own values in __post_init__ and lets a
+        # library's ValueError escape: still one line that names where it happened.
+        raise ConfigError(f"{where or 'the file'}: {e}") from None
 
 
 def _coerce(hint: Any, value: Any, path: str) -> Any:
@@ -144,6 +157,8 @@ def _coerce(hint: Any, value: Any, path: str) -> Any:
             try:
                 return _coerce(option, value, path)
             except ConfigError:
+                if isinstance(option, type) and isinstance(value, option):
+                    raise  # the right type with a wrong value: say what is wrong with it
                 continue
         names = " or ".join(_type_name(o) for o in options)
         raise ConfigError(f"{path}: expected {names}, got {_kind(value)} {value!r}")
@@ -174,14 +189,28 @@ def _scalar(hint: type, value: Any, path: str) -> Any:
             return value
     elif hint is int:
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return _within_64_bits(value, path)
     elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(_within_64_bits(value, path))
+        if isinstance(value, float):
+            # YAML's .nan and .inf are floats: nan compares false with every bound, so
+            # `retention_days: .nan` would switch retention off without a word.
+            if not math.isfinite(value):
+                raise ConfigError(f"{path}: expected a finite number, got {value!r}")
+            return value
     elif hint is str:
         if isinstance(value, str):
+            if "\0" in value:
+                raise ConfigError(f"{path}: text must not contain a NUL character")
             return value
     raise ConfigError(f"{path}: expected {_type_name(hint)}, got {_kind(value)} {value!r}")
+
+
+def _within_64_bits(value: int, path: str) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ConfigError(f"{path}: expected a number that fits in 64 bits, got {value}")
+    return value
 
 
 def _type_name(hint: Any) -> str:
@@ -203,14 +232,29 @@ def _kind(value: Any) -> str:
 def parse(data: Any, source: str | None = None) -> Config:
     """Validate a parsed YAML document into a Config."""
     if isinstance(data, dict) and isinstance(data.get("skills"), dict):
-        # Skill sections are open-ended here and checked against each skill later.
+        # Skill sections are open-ended here and checked against each skill later;
+        # only their shape is checked now, so `skills: {timers: 5}` is named here
+        # instead of breaking every command that loads the skills.
         skills = dict(data["skills"])
         directories = skills.pop("directories", ())
+        for name, section in skills.items():
+            if section is not None and not isinstance(section, dict):
+                raise ConfigError(
+                    f"skills.{name}: expected a mapping of settings, got {_kind(section)} "
+                    f"{section!r}"
+                )
         data = {**data, "skills": {"directories": directories, "settings": skills}}
     config = from_mapping(Config, data, "")
     config = dataclasses.replace(config, source=source)
     _check_semantics(config)
     return config
+
+
+# Upper bounds keep every duration representable after the stages multiply it out
+# (days → seconds → timestamps) and every count inside SQLite's integers.
+MAX_SECONDS = 24 * 3600.0
+MAX_DAYS = 100 * 365.0
+MAX_SPEECH_RATE = 1000
 
 
 def _check_semantics(config: Config) -> None:
@@ -219,19 +263,40 @@ def _check_semantics(config: Config) -> None:
             f"language: {config.language!r} is not supported "
             f"(supported: {', '.join(SUPPORTED_LANGUAGES)})"
         )
+    for key in ("input_device", "output_device"):
+        device = getattr(config.audio, key)
+        if isinstance(device, int) and device < 0:
+            raise ConfigError(f"audio.{key}: a device index is 0 or more, got {device}")
     if not 0.0 < config.wake.threshold < 1.0:
         raise ConfigError("wake.threshold: must be between 0 and 1 (exclusive)")
     if not config.wake.words:
         raise ConfigError("wake.words: at least one wake word is needed")
+    if not all(word.strip() for word in config.wake.words):
+        raise ConfigError("wake.words: a wake word must not be empty")
+    _check_range("wake.refractory_seconds", config.wake.refractory_seconds, 0.0, MAX_SECONDS)
     if not 0.0 <= config.speech.volume <= 1.0:
         raise ConfigError("speech.volume: must be between 0.0 and 1.0")
+    if not 1 <= config.speech.rate <= MAX_SPEECH_RATE:
+        raise ConfigError(f"speech.rate: must be between 1 and {MAX_SPEECH_RATE} words per minute")
     for key in ("max_command_seconds", "no_speech_seconds", "answer_timeout_seconds"):
-        if getattr(config.listen, key) <= 0:
-            raise ConfigError(f"listen.{key}: must be greater than 0")
-    if config.journal.retention_days <= 0 or config.journal.audio_retention_days <= 0:
-        raise ConfigError("journal: retention days must be greater than 0")
+        _check_positive(f"listen.{key}", getattr(config.listen, key), MAX_SECONDS)
+    for key in ("retention_days", "audio_retention_days"):
+        _check_positive(f"journal.{key}", getattr(config.journal, key), MAX_DAYS)
     if config.journal.max_interactions < 1:
         raise ConfigError("journal.max_interactions: must be at least 1")
+    if config.data_dir is not None and not config.data_dir.strip():
+        raise ConfigError("data_dir: must not be empty (leave it out for the default)")
+
+
+def _check_positive(path: str, value: float, highest: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"{path}: must be greater than 0, got {value:g}")
+    _check_range(path, value, 0.0, highest)
+
+
+def _check_range(path: str, value: float, lowest: float, highest: float) -> None:
+    if not lowest <= value <= highest:
+        raise ConfigError(f"{path}: must be between {lowest:g} and {highest:g}, got {value:g}")
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Config:
@@ -247,13 +312,16 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
             return Config()
     file = Path(chosen)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_text(file)
     except FileNotFoundError:
         raise ConfigError(f"{file}: configuration file not found") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{file}: cannot read configuration: {e}") from None
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise ConfigError(f"{file}: cannot read configuration: {reason}") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{file}: nested too deeply to be a configuration") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -263,3 +331,12 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
         return parse(data, source=str(file))
     except ConfigError as e:
         raise ConfigError(f"{file}: {e}") from None
+
+
+def _read_text(file: Path) -> str:
+    """The file as text, refusing sizes no configuration has (a device, a huge log)."""
+    with file.open("rb") as f:
+        data = f.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES // 1000} kB; not a configuration")
+    return data.decode("utf-8")

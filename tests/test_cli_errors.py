@@ -121,3 +121,88 @@ def test_every_command_has_help():
     for name, sub in commands.items():
         assert sub.description or sub.format_help(), name
         assert run_cli(name, "--help").returncode == 0
+
+
+# --- the one error path ---------------------------------------------------------------
+
+BROKEN_SKILL = """
+from assistant.skillkit import Reply, Skill
+
+
+class Broken(Skill):
+    @classmethod
+    def extra_sentences(cls, settings, language):
+        raise RuntimeError("a mistake in the owner's own skill")
+
+    def handle(self, request):
+        return Reply("never")
+
+
+SKILL = Broken
+"""
+
+
+@pytest.mark.slow
+def test_an_unexpected_error_is_one_line_naming_its_type(tmp_path):
+    skill = tmp_path / "owner-skills" / "broken"
+    skill.mkdir(parents=True)
+    (skill / "__init__.py").write_text(BROKEN_SKILL)
+    config = write_config(
+        tmp_path / "a.yaml",
+        f"data_dir: {tmp_path / 'data'}\nskills:\n  directories: [{skill.parent}]\n",
+    )
+    result = run_cli("--config", str(config), "ask", "what time is it")
+    assert_clean_failure(result, code=1)
+    assert result.stderr == (
+        "assistant: error: unexpected RuntimeError; run the same command with --debug for details\n"
+    )
+    assert "owner's own skill" not in result.stderr  # messages may quote what was said
+
+    debug = run_cli("--debug", "--config", str(config), "ask", "what time is it")
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr and "a mistake in the owner's own skill" in debug.stderr
+
+
+@pytest.mark.slow
+def test_a_system_error_names_the_file(tmp_path):
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    config = write_config(tmp_path / "a.yaml", f"data_dir: {tmp_path / 'data'}\n")
+    result = run_cli("--config", str(config), "ask", "what time is it")
+    assert_clean_failure(result, str(tmp_path / "data"))
+    assert result.stderr.splitlines()[-1].startswith("assistant: error: ")
+    assert len(result.stderr.splitlines()) <= 2  # the error, and at most the journal's warning
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["run", "--input", ""], "argument --input: an empty value is not allowed"),
+        (["--config", "", "config", "check"], "argument --config: an empty value is not allowed"),
+        (["log", "list", "--limit", "many"], "argument --limit: invalid int value: 'many'"),
+        (["models", "install"], "the following arguments are required: name"),
+    ],
+)
+def test_command_line_mistakes_are_one_line(tmp_path, args, message):
+    result = run_cli(*args, env={"XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+    assert_clean_failure(result, message, code=2)
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.slow
+def test_a_closed_pipe_is_not_an_error(tmp_path):
+    import subprocess
+
+    from conftest import ASSISTANT, REPO
+
+    process = subprocess.Popen(
+        [*ASSISTANT, "skills", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**__import__("os").environ, "XDG_DATA_HOME": str(tmp_path)},
+    )
+    process.stdout.close()  # the reader went away before the first line
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert stderr == ""

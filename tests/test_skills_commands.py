@@ -223,3 +223,192 @@ def test_http_command_to_a_public_address_is_refused_without_allow_remote(tmp_pa
 def test_configuration_mistakes_are_named(tmp_path, command, message):
     with pytest.raises(ConfigError, match=message):
         make_assistant(tmp_path, skills={"commands": {"commands": [command]}})
+
+
+# --- running actions: the address connected to, option-looking values, dry runs ------
+
+
+class FakeDnsServer:
+    """Stands in for a DNS server this machine cannot have: answers `name` with `answers`
+    in turn (the last one from then on). Numeric addresses resolve as usual."""
+
+    def __init__(self, monkeypatch, name: str, *answers: str) -> None:
+        import socket
+
+        self.name = name
+        self.answers = list(answers)
+        self.questions = 0
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+            if host != name:
+                return real(host, port, family, type, proto, flags)
+            self.questions += 1
+            address = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            ip_family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            sockaddr = (address, port, 0, 0) if ip_family == socket.AF_INET6 else (address, port)
+            return [(ip_family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr)]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+class _HostRecorder(http.server.BaseHTTPRequestHandler):
+    seen: list = []
+
+    def do_POST(self):  # noqa: N802 - the name http.server calls
+        self.rfile.read(int(self.headers["Content-Length"]))
+        _HostRecorder.seen.append(self.headers["Host"])
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"on")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_hook():
+    _HostRecorder.seen = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), _HostRecorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _http_command(url: str) -> Command:
+    from skills.commands.settings import HttpRequest
+
+    return Command(name="hub", sentences={"en": ["lights on"]}, http=HttpRequest(url=url))
+
+
+def test_a_name_that_resolves_elsewhere_the_second_time_is_not_followed(monkeypatch, local_hook):
+    from skills.commands.actions import send_request
+
+    # First answer local (the check), every later one public (a rebinding attack).
+    dns = FakeDnsServer(monkeypatch, "hub.home", "127.0.0.1", "93.184.216.34")
+    command = _http_command(f"http://hub.home:{local_hook.server_port}/api/lights")
+    outcome = send_request(command, {}, timeout=3, allow_remote=False, language="en")
+    assert outcome.ok and outcome.output == "on"
+    assert _HostRecorder.seen == [f"hub.home:{local_hook.server_port}"]  # the name, kept
+    assert dns.questions == 1  # resolved once; connected to the address that was checked
+
+
+def test_a_name_that_answers_public_first_is_refused(monkeypatch, local_hook):
+    from skills.commands.actions import send_request
+
+    FakeDnsServer(monkeypatch, "hub.home", "93.184.216.34", "127.0.0.1")
+    command = _http_command(f"http://hub.home:{local_hook.server_port}/api/lights")
+    outcome = send_request(command, {}, timeout=3, allow_remote=False, language="en")
+    assert outcome.problem == "refused" and _HostRecorder.seen == []
+
+
+@pytest.mark.parametrize(
+    ("address", "local"),
+    [
+        ("127.0.0.1", True), ("127.255.0.9", True), ("10.1.2.3", True), ("172.16.0.1", True),
+        ("172.31.255.254", True), ("192.168.1.10", True), ("169.254.10.20", True),
+        ("::1", True), ("fe80::1", True), ("fd12:3456::1", True), ("fc00::5", True),
+        ("::ffff:192.168.1.1", True),
+        ("2001::1", False), ("2001:1ff::1", False), ("198.18.0.1", False), ("198.19.255.1", False),
+        ("240.0.0.1", False), ("255.255.255.254", False), ("172.32.0.1", False),
+        ("100.64.0.1", False), ("8.8.8.8", False), ("0.0.0.0", False), ("::", False),
+        ("::ffff:8.8.8.8", False), ("2606:4700::1111", False),
+    ],
+)  # fmt: skip
+def test_only_loopback_rfc1918_link_local_and_ula_are_local(monkeypatch, address, local):
+    from skills.commands.actions import resolve_checked
+
+    FakeDnsServer(monkeypatch, "device.home", address)
+    assert (resolve_checked("device.home", 80, allow_remote=False) is not None) is local
+    assert resolve_checked("device.home", 80, allow_remote=True) is not None
+
+
+def _touch(*run: str, slots: dict | None = None) -> Command:
+    return Command(
+        name="make", sentences={"en": ["make {name}"]}, slots=slots or {"name": "wildcard"},
+        run=run,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["--help", "-h", "-", "--version", "-rf"])
+def test_a_value_that_looks_like_an_option_is_not_given_to_the_program(tmp_path, value):
+    outcome = run_program(_touch("touch", "{name}"), {"name": value}, 4, tmp_path, "en")
+    assert not outcome.ok and outcome.problem == "not_started"
+    assert outcome.output == ""  # `touch --help` never ran, so nothing it printed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_after_the_owners_double_dash_a_dash_value_is_a_file_name(tmp_path):
+    outcome = run_program(_touch("touch", "--", "{name}"), {"name": "--help"}, 4, tmp_path, "en")
+    assert outcome.ok
+    assert [p.name for p in tmp_path.iterdir()] == ["--help"]
+
+
+def test_a_negative_number_may_go_to_a_number_range_slot(tmp_path, recorder):
+    script, out = recorder
+    command = Command(name="tilt", sentences={"en": ["tilt {degrees}"]},
+                      slots={"degrees": {"range": [-90, 90]}},
+                      run=(sys.executable, str(script), "{degrees}"))  # fmt: skip
+    assert run_program(command, {"degrees": "-45"}, 4, tmp_path, "en").ok
+    assert json.loads(out.read_text())["argv"] == ["-45"]
+    assert not run_program(command, {"degrees": "--help"}, 4, tmp_path, "en").ok
+
+
+def test_a_spoken_option_gets_an_apology_not_done(tmp_path):
+    target = tmp_path / "files"
+    target.mkdir()
+    config = {"skills": {"commands": {"commands": [{
+        "name": "make", "sentences": {"en": ["make a file called {name}"]},
+        "slots": {"name": "wildcard"}, "run": ["touch", "{name}"],
+    }]}}}  # fmt: skip
+    assistant = make_assistant(tmp_path / "data", **config)
+    try:
+        interaction, reply = assistant.ask("make a file called --help", record=False)
+        assert interaction.slots == {"name": "--help"}
+        assert reply.text == "Sorry, that command could not be started."
+    finally:
+        assistant.close()
+
+
+def test_a_slot_can_never_be_the_program(tmp_path):
+    with pytest.raises(ConfigError, match=r"run\[0\] is the program"):
+        Command(name="x", sentences={"en": ["run {p}"]}, slots={"p": ["ls"]}, run=("{p}",))
+
+
+def test_dry_run_describes_the_program_and_runs_nothing(tmp_path):
+    command = _touch("touch", "--", str(tmp_path / "{name}"))
+    outcome = run_program(command, {"name": "a b"}, 4, tmp_path, "en", dry_run=True)
+    assert outcome.ok and outcome.output == f"would run: touch -- '{tmp_path}/a b'"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_describes_the_request_and_sends_nothing(local_hook):
+    from skills.commands.actions import send_request
+
+    url = f"http://127.0.0.1:{local_hook.server_port}/api/lights"
+    outcome = send_request(_http_command(url), {}, 3, False, "en", dry_run=True)
+    assert outcome.ok and outcome.output == f"would request: POST {url}"
+    assert _HostRecorder.seen == []
+
+
+def test_skills_test_shows_what_would_run_and_runs_nothing(tmp_path, local_hook, capsys):
+    from assistant.cli.main import main
+
+    marker = tmp_path / "touched"
+    url = f"http://127.0.0.1:{local_hook.server_port}/api/lights"
+    config = tmp_path / "assistant.yaml"
+    config.write_text(
+        f"data_dir: {tmp_path / 'data'}\n"
+        "skills:\n  commands:\n    commands:\n"
+        f"      - {{name: mark, sentences: {{en: [mark it]}}, run: [touch, '{marker}']}}\n"
+        f"      - {{name: lights, sentences: {{en: [lights on]}}, http: {{url: '{url}'}}}}\n"
+    )
+    assert main(["--config", str(config), "skills", "test", "mark it"]) == 0
+    assert f"reply:   would run: touch {marker}" in capsys.readouterr().out
+    assert main(["--config", str(config), "skills", "test", "lights on"]) == 0
+    assert f"reply:   would request: POST {url}" in capsys.readouterr().out
+    assert not marker.exists() and _HostRecorder.seen == []
+    # `ask` is the real thing.
+    assert main(["--config", str(config), "ask", "mark it"]) == 0
+    assert marker.exists()

@@ -11,6 +11,8 @@ from assistant.errors import AssistantError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_DURATION_SECONDS = 100 * 365 * 86400
+"""A century: longer durations overflow the dates they are added to."""
 
 
 class UsageError(AssistantError):
@@ -25,7 +27,10 @@ def parse_duration(text: str) -> float:
     if not match:
         raise UsageError(f"{text!r} is not a duration (examples: 90s, 10m, 1h, 2d, 1w)")
     number, unit = match.groups()
-    return float(number) * _UNIT_SECONDS[unit]
+    seconds = float(number) * _UNIT_SECONDS[unit]
+    if seconds > MAX_DURATION_SECONDS:
+        raise UsageError(f"{text!r} is too long a duration (at most 100 years)")
+    return seconds
 
 
 def print_json(data: Any) -> None:

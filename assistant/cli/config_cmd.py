@@ -7,6 +7,7 @@ import dataclasses
 
 from assistant import config as config_module
 from assistant.cli.common import print_json
+from assistant.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +32,13 @@ def load_config(args: argparse.Namespace) -> config_module.Config:
 
 
 def check_config(args: argparse.Namespace) -> int:
-    config = load_config(args)
+    from assistant.config_check import check_usable
+
+    config = config_module.load(args.config)
+    try:
+        check_usable(config)  # skills, their sentence templates and the data directory
+    except ConfigError as e:
+        raise ConfigError(f"{config.source}: {e}" if config.source else str(e)) from None
     print(f"{config.source or 'built-in defaults'}: configuration is valid")
     return 0
 

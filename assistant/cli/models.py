@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from typing import TextIO
 
 from assistant import config as config_module
 from assistant import models
@@ -102,21 +105,62 @@ def install_model(args: argparse.Namespace) -> int:
     config = config_module.load(args.config)
     target = models.models_dir(config) / args.name
     if target.exists() and not args.force:
-        location = models.install(
-            config, args.name, url=args.url, sha256=args.sha256, progress=False
-        )
+        location = models.install(config, args.name, url=args.url, sha256=args.sha256)
         print(f"{location.name} is already installed in {location.path} (--force reinstalls it)")
         return 0
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        entry = models.CATALOGUE.get(args.name)
+        size = f" ({entry.size / 1e6:.1f} MB)" if entry and not args.sha256 else ""
+        source = args.url or (entry.url if entry else "")
+        print(f"downloading {args.name}{size} from {source}", file=sys.stderr)
+        bar = ProgressBar(sys.stderr)
     location = models.install(
         config,
         args.name,
         url=args.url,
         sha256=args.sha256,
-        progress=not args.quiet,
+        on_progress=bar.show if bar else None,
         force=args.force,
     )
     print(f"installed {location.name} in {location.path}")
     return 0
+
+
+class ProgressBar:
+    """`[#####-----]  42%  17.3/41.2 MB  2.1 MB/s` on one line of a terminal."""
+
+    WIDTH = 24
+    INTERVAL = 0.1
+    """Seconds between redraws."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.last_drawn = 0.0
+
+    def show(self, progress: models.DownloadProgress) -> None:
+        now = time.monotonic()
+        if progress.resumed_from == progress.done and not progress.finished:
+            self.started = now  # a new request: speed counts from here
+        if progress.finished or now - self.last_drawn >= self.INTERVAL:
+            self.last_drawn = now
+            self.stream.write("\r" + self.line(progress, now))
+            if progress.finished:
+                self.stream.write("\n")
+            self.stream.flush()
+
+    def line(self, progress: models.DownloadProgress, now: float) -> str:
+        elapsed = max(now - self.started, 1e-6)
+        speed = (progress.done - progress.resumed_from) / elapsed / 1e6
+        if progress.total:
+            fraction = min(progress.done / progress.total, 1.0)
+            filled = int(fraction * self.WIDTH)
+            return (
+                f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {fraction * 100:3.0f}%  "
+                f"{progress.done / 1e6:.1f}/{progress.total / 1e6:.1f} MB  {speed:.1f} MB/s"
+            )
+        return f"{progress.done / 1e6:.1f} MB  {speed:.1f} MB/s"
 
 
 def remove_model(args: argparse.Namespace) -> int:

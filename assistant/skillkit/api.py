@@ -78,6 +78,9 @@ class SkillContext:
     """A private directory for the skill's own state (timers that survive restarts)."""
     responses: Responses
     ports: Mapping[str, object] = field(default_factory=dict)
+    dry_run: bool = False
+    """True when a sentence is only being tried (`assistant skills test`): a skill that acts
+    on the world (runs a program, sends a request) describes what it would do instead."""
 
     def has(self, port: str) -> bool:
         return port in self.ports

@@ -29,7 +29,11 @@ class Ports:
 
 
 def build_context(
-    loaded: LoadedSkill, ports: Ports, language: str, skills_data_dir: Path
+    loaded: LoadedSkill,
+    ports: Ports,
+    language: str,
+    skills_data_dir: Path,
+    dry_run: bool = False,
 ) -> SkillContext:
     """The context of one skill: its settings, its checked replies in `language`, a private
     folder `skills_data_dir/<name>`, and only the ports its class declares.
@@ -44,4 +48,5 @@ def build_context(
         data_dir=ensure_private_dir(skills_data_dir / loaded.name),
         responses=load_responses(loaded.name, loaded.directory, language, skill_class.replies),
         ports=granted,
+        dry_run=dry_run,
     )

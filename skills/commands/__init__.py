@@ -59,6 +59,9 @@ class Commands(Skill):
         # Intents are made from the owner's settings, so they are routed here, not by @handles.
         command = self.by_intent[request.intent]
         values = {k: _as_text(v) for k, v in request.slots.items()}
+        if self.context.dry_run:  # say what would run; run nothing
+            outcome = self._act(command, values)
+            return Reply(outcome.output if outcome.ok else self._reply(command, values, outcome))
         if not command.wait:
             threading.Thread(
                 target=self._act,
@@ -72,9 +75,12 @@ class Commands(Skill):
     def _act(self, command: Command, values: dict[str, str]) -> Outcome:
         settings: Settings = self.context.settings
         timeout = settings.timeout_for(command)
+        dry_run = self.context.dry_run
         if command.http is not None:
-            return send_request(command, values, timeout, settings.allow_remote, self.language)
-        return run_program(command, values, timeout, self.context.data_dir, self.language)
+            return send_request(
+                command, values, timeout, settings.allow_remote, self.language, dry_run
+            )
+        return run_program(command, values, timeout, self.context.data_dir, self.language, dry_run)
 
     def _reply(self, command: Command, values: dict[str, str], outcome: Outcome) -> str:
         if outcome.ok:

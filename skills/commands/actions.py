@@ -2,25 +2,36 @@
 
 Slot values are data. They reach a program as whole arguments (and as environment
 variables ASSISTANT_SLOT_<NAME>), never through a shell, so `; rm -rf ~` is just text
-to it. A program that outlives its time limit is killed with its whole process group.
+to it; a value that would reach the program as an option (`--help`) is refused unless
+the owner's arguments end the options with `--` first, or the slot is a number range.
+A program that outlives its time limit is killed with its whole process group.
+
+An HTTP command resolves its host once, checks every answer is a local address, and
+connects to the address it checked: a name that resolves differently the second time
+cannot send the request elsewhere.
+
+With `dry_run`, nothing is run or sent: the outcome describes what would have been.
 What a program prints and what a request returns are never logged.
 """
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import logging
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .settings import PLACEHOLDER, Command, is_local_address
+from .settings import PLACEHOLDER, Command
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +52,77 @@ def fill(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+LOCAL_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "127.0.0.0/8",  # loopback
+        "10.0.0.0/8",  # RFC 1918
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",  # link-local
+        "::1/128",
+        "fe80::/10",
+        "fc00::/7",  # unique local addresses
+    )
+)
+"""What counts as this machine or its local network. Python's `is_private` also
+accepts 2001::/23, 198.18.0.0/15 and 240.0.0.0/4, which are not a house's network."""
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def is_local_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in LOCAL_NETWORKS)
+
+
+def program_arguments(command: Command, values: dict[str, str]) -> list[str] | None:
+    """The argument list, or None when a slot value would become the program or an option.
+
+    A value starting with "-" in an argument of its own is read as an option by most
+    programs (`touch --help`). It is allowed only after an owner's `--`, or when the
+    slot is a number range and the value a number.
+    """
+    if PLACEHOLDER.search(command.run[0]):
+        return None  # settings refuse this too; never let a slot choose the program
+    argv = [command.run[0]]
+    options_ended = False
+    for template in command.run[1:]:
+        argument = fill(template, values)
+        if (
+            not options_ended
+            and argument.startswith("-")
+            and not template.startswith("-")
+            and not _is_number_slot(command, template, argument)
+        ):
+            return None
+        options_ended = options_ended or template == "--"
+        argv.append(argument)
+    return argv
+
+
+def _is_number_slot(command: Command, template: str, argument: str) -> bool:
+    match = PLACEHOLDER.fullmatch(template)
+    spec = command.slots.get(match.group(1)) if match else None
+    return isinstance(spec, dict) and "range" in spec and bool(_NUMBER.match(argument))
+
+
 def run_program(
-    command: Command, values: dict[str, str], timeout: float, cwd: Path, language: str
+    command: Command,
+    values: dict[str, str],
+    timeout: float,
+    cwd: Path,
+    language: str,
+    dry_run: bool = False,
 ) -> Outcome:
-    argv = [fill(arg, values) for arg in command.run]
+    argv = program_arguments(command, values)
+    if argv is None:
+        log.warning("command %s: a slot value looks like an option; not run", command.name)
+        return Outcome(False, problem="not_started")
+    if dry_run:
+        return Outcome(True, f"would run: {shlex.join(argv)}")
     env = dict(os.environ)
     env.update({f"ASSISTANT_SLOT_{k.upper()}": v for k, v in values.items()})
     env["ASSISTANT_COMMAND"] = command.name
@@ -62,10 +140,9 @@ def run_program(
             env=env,
             start_new_session=True,
         )
-    except OSError as e:
-        log.warning(
-            "command %s could not be started: %s", command.name, e.strerror or type(e).__name__
-        )
+    except (OSError, ValueError) as e:  # ValueError: a NUL in an argument
+        reason = getattr(e, "strerror", None) or type(e).__name__
+        log.warning("command %s could not be started: %s", command.name, reason)
         return Outcome(False, problem="not_started")
     try:
         stdout, _ = process.communicate(timeout=timeout)
@@ -91,52 +168,109 @@ def _kill_group(process: subprocess.Popen) -> None:
         process.stdout.close()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A local service that redirects elsewhere must not take the request with it."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
-        raise urllib.error.HTTPError(req.full_url, code, "redirect refused", headers, fp)
-
-
-def resolves_locally(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+def resolve_checked(host: str, port: int, allow_remote: bool) -> list[tuple[Any, ...]] | None:
+    """The addresses to connect to (getaddrinfo entries), resolved once; None when the
+    name does not resolve or, without allow_remote, when any answer is not local."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False
-    return bool(infos) and all(is_local_address(info[4][0]) for info in infos)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    if not infos:
+        return None
+    if not allow_remote and not all(is_local_address(info[4][0]) for info in infos):
+        return None
+    return infos
+
+
+def _connect_to(infos: list[tuple[Any, ...]], timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked addresses that answers."""
+    last: OSError = OSError("no address")
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            return sock
+        except OSError as e:
+            sock.close()
+            last = e
+    raise last
+
+
+def _pinned_connection(
+    parts: urllib.parse.SplitResult, infos: list[tuple[Any, ...]], timeout: float
+) -> http.client.HTTPConnection:
+    """An HTTP(S) connection that speaks to `parts.hostname` (Host header, TLS name) but
+    connects only to the checked addresses, whatever the resolver says meanwhile."""
+    host = parts.hostname or ""
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(host, parts.port, timeout=timeout)
+    connection._create_connection = lambda *_args, **_kwargs: _connect_to(infos, timeout)  # type: ignore[attr-defined]
+    return connection
+
+
+def describe_request(command: Command, values: dict[str, str]) -> str:
+    http = command.http
+    assert http is not None
+    return f"would request: {http.method} {_target_url(command, values)}"
+
+
+def _target_url(command: Command, values: dict[str, str]) -> str:
+    """The URL to ask: a GET carries the slot values in its query, a POST or PUT in its body."""
+    http = command.http
+    assert http is not None
+    if http.method != "GET" or not values:
+        return http.url
+    separator = "&" if urllib.parse.urlsplit(http.url).query else "?"
+    return f"{http.url}{separator}{urllib.parse.urlencode(values)}"
 
 
 def send_request(
-    command: Command, values: dict[str, str], timeout: float, allow_remote: bool, language: str
+    command: Command,
+    values: dict[str, str],
+    timeout: float,
+    allow_remote: bool,
+    language: str,
+    dry_run: bool = False,
 ) -> Outcome:
     http = command.http
     assert http is not None
-    if not allow_remote and not resolves_locally(http.url):
+    parts = urllib.parse.urlsplit(http.url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = resolve_checked(parts.hostname or "", port, allow_remote)
+    if infos is None:
         log.warning("command %s: %s is not a local address; set allow_remote to allow it",
-                    command.name, urllib.parse.urlsplit(http.url).hostname)  # fmt: skip
+                    command.name, parts.hostname)  # fmt: skip
         return Outcome(False, problem="refused")
-    payload = {"command": command.name, "language": language, "slots": values}
-    url, data = http.url, None
+    if dry_run:
+        return Outcome(True, describe_request(command, values))
+    data = None
     headers = {str(k): str(v) for k, v in http.headers.items()}
-    if http.method == "GET":
-        separator = "&" if urllib.parse.urlsplit(url).query else "?"
-        url = f"{url}{separator}{urllib.parse.urlencode(values)}" if values else url
-    else:
+    if http.method != "GET":
+        payload = {"command": command.name, "language": language, "slots": values}
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers.setdefault("Content-Type", "application/json")
-    request = urllib.request.Request(url, data=data, headers=headers, method=http.method)
-    # No proxy (a proxy from the environment would carry the request off the machine), no redirects.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+    target = urllib.parse.urlsplit(_target_url(command, values))
+    path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+    # http.client: no proxy from the environment (it would carry the request off the
+    # machine) and no redirects (a local service must not send it elsewhere).
+    connection = _pinned_connection(parts, infos, timeout)
     try:
-        with opener.open(request, timeout=timeout) as response:
-            body = response.read(OUTPUT_LIMIT * 4).decode("utf-8", "replace").strip()
-    except urllib.error.HTTPError as e:
-        log.warning("command %s: the request failed with HTTP status %d", command.name, e.code)
-        return Outcome(False, problem="failed")
-    except (urllib.error.URLError, OSError) as e:
-        timed_out = isinstance(getattr(e, "reason", e), TimeoutError) or isinstance(e, TimeoutError)
+        connection.request(http.method, path, body=data, headers=headers)
+        response = connection.getresponse()
+        body = response.read(OUTPUT_LIMIT * 4).decode("utf-8", "replace").strip()
+    except TimeoutError:
+        log.warning("command %s: the request timed out", command.name)
+        return Outcome(False, problem="timeout")
+    except (OSError, http.client.HTTPException, ValueError) as e:
         log.warning("command %s: the request failed (%s)", command.name, type(e).__name__)
-        return Outcome(False, problem="timeout" if timed_out else "failed")
+        return Outcome(False, problem="failed")
+    finally:
+        connection.close()
+    if not 200 <= response.status < 300:
+        log.warning("command %s: the request failed with HTTP status %d", command.name,
+                    response.status)  # fmt: skip
+        return Outcome(False, problem="failed")
     return Outcome(True, body[:OUTPUT_LIMIT])

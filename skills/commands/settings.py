@@ -82,6 +82,8 @@ class Command:
         for slot, spec in self.slots.items():
             slot_list(self.name, slot, spec)  # raises on a bad definition
         for index, arg in enumerate(self.run):
+            if index == 0 and PLACEHOLDER.search(arg):
+                raise ConfigError(f"{where}: run[0] is the program; it cannot hold a slot")
             self._check_placeholders(arg, f"{where}: run[{index}]", allow_output=False)
         for key in ("reply", "failure_reply"):
             for language, text in _per_language(getattr(self, key)).items():
@@ -162,7 +164,11 @@ def slot_list(command: str, slot: str, spec: Any) -> dict[str, Any]:
 
 
 def check_url(url: str, where: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a port
+    except ValueError as e:
+        raise ConfigError(f"{where}: http.url {url!r} is not a valid address ({e})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{where}: http.url must be an http:// or https:// address")
 
