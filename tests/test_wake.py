@@ -1,9 +1,12 @@
 """openWakeWord's real pretrained models through the assistant's wake stage, and its scores
 against openWakeWord's own."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
-from conftest import silence
+from conftest import run_cli, silence, write_wav
 
 from assistant.audio import FRAME_SAMPLES
 from assistant.config import Config, parse
@@ -179,3 +182,44 @@ def test_onnx_models_are_refused_with_a_clear_message(tmp_path):
 def test_audio_that_is_not_16_bit_is_refused(detector):
     with pytest.raises(TypeError, match="int16"):
         detector._model.predict(np.zeros(FRAME_SAMPLES, dtype=np.float32))
+
+
+# --- TensorFlow Lite's own stderr line ----------------------------------------------------------
+
+XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
+BARE_INTERPRETER = """
+import sys
+import tflite_runtime.interpreter as tflite
+interpreter = tflite.Interpreter(model_path=sys.argv[1], num_threads=1)
+interpreter.allocate_tensors()
+"""
+
+
+@pytest.mark.slow
+def test_tflite_prints_its_delegate_line_unless_told_otherwise():
+    """The control for the test below: the native library does print the line."""
+    model = find_model("hey_jarvis", Config())
+    result = subprocess.run(
+        [sys.executable, "-c", BARE_INTERPRETER, str(model)], capture_output=True, text=True
+    )
+    assert XNNPACK_LINE in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command,wake_word_ran",
+    [
+        (["run", "--json", "--input"], '"wake_word": "hey_jarvis"'),
+        (["doctor"], "wake word: loaded and running"),
+    ],
+)
+def test_commands_that_load_the_wake_word_print_no_tflite_line(
+    tmp_path, ko_config, command_clip, command, wake_word_ran
+):
+    if "--input" in command:
+        command = [*command, str(write_wav(tmp_path / "in.wav", command_clip("지금 몇 시야")))]
+    result = run_cli("--config", str(ko_config), *command)
+    output = result.stdout + result.stderr
+    assert wake_word_ran in output, output
+    assert XNNPACK_LINE not in output
+    assert "Traceback" not in output
