@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import logging
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -52,7 +53,7 @@ _SET_LOG_SEVERITY = (
 )
 
 
-def _tflite():
+def _tflite() -> ModuleType:
     try:
         import tflite_runtime.interpreter as tflite
     except ImportError:
@@ -93,7 +94,8 @@ class TfliteModel:
         try:
             self._interpreter = tflite.Interpreter(model_path=str(path), num_threads=1)
             if input_shape:
-                self._interpreter.resize_tensor_input(0, list(input_shape), strict=True)
+                index = self._interpreter.get_input_details()[0]["index"]
+                self._interpreter.resize_tensor_input(index, list(input_shape), strict=True)
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as e:  # tflite_runtime's errors for bad files
             raise ModelError(f"cannot load wake word model {path}: {e}") from None
