@@ -94,7 +94,7 @@ about 3 s), so a steady hum soon counts as quiet while a word barely moves the f
 class SilenceGate:
     """Says when the room has been quiet long enough that scoring frames is wasted work.
 
-    Idle listening is most of a speaker's life: openWakeWord costs about 4 % of a core
+    Idle listening is most of a speaker's life: the wake models cost about 2 % of a core
     here on every frame, and in a quiet room nothing can wake it."""
 
     def __init__(self) -> None:
