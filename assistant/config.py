@@ -39,7 +39,7 @@ class AudioConfig:
 class WakeConfig:
     words: tuple[str, ...] = ("hey_jarvis",)
     """Model names (found in model_dir, the data dir or an installed package) or paths to
-    .tflite/.onnx files."""
+    .tflite files."""
     threshold: float = 0.5
     """Score (0..1) above which a frame counts as the wake word."""
     refractory_seconds: float = 2.0

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.config import Config
+    from assistant.wake_models import WakeScorer
 
 log = logging.getLogger(__name__)
 
-MODEL_SUFFIXES = (".tflite", ".onnx")
+MODEL_SUFFIX = ".tflite"
+"""Only TensorFlow Lite models: the ONNX ones would need onnxruntime, which sends telemetry."""
 FEATURE_MODELS = ("melspectrogram", "embedding_model")
 # Packages known to ship openWakeWord models as data, and the folder inside them.
 MODEL_PACKAGES = (("pyopen_wakeword", "models"), ("openwakeword", "resources/models"))
@@ -49,20 +51,25 @@ def model_search_dirs(config: Config) -> list[Path]:
     return dirs
 
 
-def find_model(name: str, config: Config, framework: str = "tflite") -> Path:
+def find_model(name: str, config: Config) -> Path:
     """A wake word (or feature) model by name or by path."""
     as_path = Path(name).expanduser()
-    if as_path.suffix in MODEL_SUFFIXES:
+    if as_path.suffix == ".onnx":
+        raise ModelError(
+            f"wake word model {as_path}: only .tflite models are supported; "
+            "openWakeWord publishes each model in both formats"
+        )
+    if as_path.suffix == MODEL_SUFFIX:
         if not as_path.is_file():
             raise ModelError(f"wake word model {as_path} does not exist")
         return as_path
     searched = model_search_dirs(config)
     for directory in searched:
-        candidate = directory / f"{name}.{framework}"
+        candidate = directory / f"{name}{MODEL_SUFFIX}"
         if candidate.is_file():
             return candidate
     available = sorted(
-        {p.stem for d in searched if d.is_dir() for p in d.glob(f"*.{framework}")}
+        {p.stem for d in searched if d.is_dir() for p in d.glob(f"*{MODEL_SUFFIX}")}
         - set(FEATURE_MODELS)
     )
     raise ModelError(
@@ -87,7 +94,7 @@ about 3 s), so a steady hum soon counts as quiet while a word barely moves the f
 class SilenceGate:
     """Says when the room has been quiet long enough that scoring frames is wasted work.
 
-    Idle listening is most of a speaker's life: openWakeWord costs about 4 % of a core
+    Idle listening is most of a speaker's life: the wake models cost about 2 % of a core
     here on every frame, and in a quiet room nothing can wake it."""
 
     def __init__(self) -> None:
@@ -112,7 +119,8 @@ class SilenceGate:
 
 
 class WakeDetector:
-    """openWakeWord over one or more wake words, with a threshold and a refractory period."""
+    """openWakeWord's models over one or more wake words, with a threshold, a refractory
+    period and a silence gate."""
 
     def __init__(self, config: Config) -> None:
         self.threshold = config.wake.threshold
@@ -124,22 +132,15 @@ class WakeDetector:
         self._recent: deque = deque(maxlen=REPLAY_FRAMES)
 
     @staticmethod
-    def _load(config: Config):
-        paths = [str(find_model(word, config)) for word in config.wake.words]
-        framework = "onnx" if all(p.endswith(".onnx") for p in paths) else "tflite"
-        try:
-            from openwakeword.model import Model
+    def _load(config: Config) -> WakeScorer:
+        from assistant.wake_models import WakeScorer
 
-            return Model(
-                wakeword_models=paths,
-                inference_framework=framework,
-                melspec_model_path=str(find_model("melspectrogram", config, framework)),
-                embedding_model_path=str(find_model("embedding_model", config, framework)),
-            )
-        except ModelError:
-            raise
-        except Exception as e:  # openWakeWord raises plain exceptions for bad files
-            raise ModelError(f"cannot load wake word model: {type(e).__name__}: {e}") from None
+        paths = [find_model(word, config) for word in config.wake.words]
+        return WakeScorer(
+            {path.stem: path for path in paths},  # a model's name is its file's, as in openWakeWord
+            melspectrogram=find_model("melspectrogram", config),
+            embedding=find_model("embedding_model", config),
+        )
 
     def process(self, frame: np.ndarray) -> Detection | None:
         """Score one 80 ms frame; a detection at most once per refractory period."""

@@ -5,7 +5,9 @@ A private PulseAudio server (tests/audio_server.sh) gives a silent microphone. E
 datagram socket as $NOTIFY_SOCKET); from then on its CPU time is read from /proc/<pid>/stat.
 Two baselines run at the same time on the same microphone: openWakeWord alone reading the
 microphone through sounddevice (what the wake stage cannot avoid), and a bare process
-holding the same Vosk model (for peak memory, VmHWM).
+holding the same Vosk model (for peak memory, VmHWM). The assistant runs openWakeWord's
+tflite models itself; which heavy native libraries each process has mapped (from
+/proc/<pid>/maps) explains the memory figures.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ MEMORY_GOAL = 1.3
 SETTLE_SECONDS = 1.0
 """After READY: let the first frames through before counting."""
 START_TIMEOUT = 180.0
+HEAVY_LIBRARIES = ("onnxruntime", "scipy", "sklearn", "tflite_runtime", "vosk")
+"""Packages whose native modules weigh in peak memory: where /proc/<pid>/maps shows them."""
 
 BARE_WAKE = """
 import queue, sys, numpy as np, sounddevice as sd
@@ -173,6 +177,12 @@ def _start_script(ctx: Context, name: str, script: str, args: list[str], env: di
     return Watched(name, process, stderr_path=stderr_path)
 
 
+def _mapped_packages(pid: int) -> list[str]:
+    """Which of HEAVY_LIBRARIES have a file mapped into the process."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name in HEAVY_LIBRARIES if f"/site-packages/{name}/" in maps]
+
+
 def idle(ctx: Context) -> Section:
     section = Section("idle", "Idle listening and memory")
     model = korean_model_path()
@@ -202,6 +212,7 @@ def idle(ctx: Context) -> Section:
             seconds = time.monotonic() - w.ready_at
             cpu_percent[w.name] = 100 * (proc_cpu_seconds(w.process.pid) - w.cpu_at_ready) / seconds
         memory_kb = {w.name: proc_status_kb(w.process.pid, "VmHWM") for w in watched}
+        libraries = {w.name: _mapped_packages(w.process.pid) for w in watched}
     finally:
         for w in watched:
             w.stop()
@@ -242,8 +253,14 @@ def idle(ctx: Context) -> Section:
     section.details = {
         "cpu_percent": cpu_percent,
         "vmhwm_kb": memory_kb,
+        "mapped_libraries": libraries,
         "seconds": ctx.scale.idle_seconds,
     }
+    section.notes.append(
+        "Heavy native libraries mapped: "
+        + "; ".join(f"{name}: {', '.join(found) or 'none'}" for name, found in libraries.items())
+        + "."
+    )
     section.notes.append(
         f"{ctx.scale.idle_seconds:.0f} s of silence on a private PulseAudio microphone, "
         f"counted from {SETTLE_SECONDS:.0f} s after READY=1; CPU from /proc/<pid>/stat "

@@ -1,13 +1,18 @@
-"""openWakeWord on its real pretrained models, through the assistant's wake stage."""
+"""openWakeWord's real pretrained models through the assistant's wake stage, and its scores
+against openWakeWord's own."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from conftest import silence
+from conftest import run_cli, silence, write_wav
 
 from assistant.audio import FRAME_SAMPLES
 from assistant.config import Config, parse
 from assistant.errors import ModelError
 from assistant.wake import WakeDetector, find_model
+from assistant.wake_models import NOISE_SEED, WakeScorer
 
 
 @pytest.fixture
@@ -97,3 +102,124 @@ def test_steady_noise_lets_the_models_sleep_but_speech_over_it_wakes_them(detect
     mixed[16000 * 12 : 16000 * 12 + len(speech)] += speech
     found = detections(detector, np.clip(mixed, -32768, 32767).astype(np.int16), pad=False)
     assert [d.wake_word for d in found] == ["hey_jarvis"]
+
+
+# --- the same scores as openWakeWord ---------------------------------------------------------
+
+
+def _reference_model(words):
+    """openWakeWord itself (a test-only dependency) on the same model files."""
+    from openwakeword.model import Model
+
+    models = find_model("melspectrogram", Config()).parent
+    np.random.seed(NOISE_SEED)  # its starting features come from NumPy's global generator
+    return Model(
+        wakeword_models=[str(models / f"{w}.tflite") for w in words],
+        inference_framework="tflite",
+        melspec_model_path=str(models / "melspectrogram.tflite"),
+        embedding_model_path=str(models / "embedding_model.tflite"),
+    )
+
+
+@pytest.fixture(scope="module")
+def parity_audio(say):
+    """Wake words in several voices, talk without one, silence and a reset in between."""
+    first = np.concatenate(
+        [
+            silence(0.5),
+            say("hey jarvis", "en-us"),
+            silence(1.0),
+            say("what time is it", "en-gb"),
+            say("hey jarvis", "en-gb", 150),
+            silence(0.7),
+            say("turn on the kitchen lights", "en-us+f3"),
+        ]
+    )
+    second = np.concatenate(
+        [say("hey jarvis", "en-us+f3"), silence(2.0), say("alexa", "en-gb-x-rp"), silence(1.0)]
+    )
+    return first, second
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frame_samples", [FRAME_SAMPLES, 1000, 2 * FRAME_SAMPLES + 400])
+def test_scores_equal_openwakewords_frame_by_frame(parity_audio, frame_samples):
+    words = ["hey_jarvis", "alexa"]
+    reference = _reference_model(words)
+    models = find_model("melspectrogram", Config()).parent
+    ours = WakeScorer(
+        {w: models / f"{w}.tflite" for w in words},
+        models / "melspectrogram.tflite",
+        models / "embedding_model.tflite",
+    )
+    compared, worst, highest = 0, 0.0, dict.fromkeys(words, 0.0)
+    for n, audio in enumerate(parity_audio):
+        if n:  # after a reset both start again from their (seeded) starting features
+            np.random.seed(NOISE_SEED)
+            reference.reset()
+            ours.reset()
+        for start in range(0, len(audio) - frame_samples + 1, frame_samples):
+            frame = audio[start : start + frame_samples]
+            expected, got = reference.predict(frame), ours.predict(frame)
+            assert set(got) == set(expected)
+            for word in words:
+                worst = max(worst, abs(float(expected[word]) - got[word]))
+                highest[word] = max(highest[word], got[word])
+            compared += frame_samples
+    assert worst <= 1e-5, worst
+    assert compared > 10 * 16000  # seconds of audio, frame by frame
+    # The comparison covered real detections, not only near-zero scores.
+    assert highest["hey_jarvis"] > 0.9 and highest["alexa"] > 0.5, highest
+
+
+def test_onnx_models_are_refused_with_a_clear_message(tmp_path):
+    model = tmp_path / "hey_jarvis.onnx"
+    model.write_bytes(b"onnx")
+    with pytest.raises(ModelError, match=r"only \.tflite"):
+        find_model(str(model), Config())
+
+
+def test_audio_that_is_not_16_bit_is_refused(detector):
+    with pytest.raises(TypeError, match="int16"):
+        detector._model.predict(np.zeros(FRAME_SAMPLES, dtype=np.float32))
+
+
+# --- TensorFlow Lite's own stderr line ----------------------------------------------------------
+
+XNNPACK_LINE = "Created TensorFlow Lite XNNPACK delegate"
+BARE_INTERPRETER = """
+import sys
+import tflite_runtime.interpreter as tflite
+interpreter = tflite.Interpreter(model_path=sys.argv[1], num_threads=1)
+interpreter.allocate_tensors()
+"""
+
+
+@pytest.mark.slow
+def test_tflite_prints_its_delegate_line_unless_told_otherwise():
+    """The control for the test below: the native library does print the line."""
+    model = find_model("hey_jarvis", Config())
+    result = subprocess.run(
+        [sys.executable, "-c", BARE_INTERPRETER, str(model)], capture_output=True, text=True
+    )
+    assert XNNPACK_LINE in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command,wake_word_ran",
+    [
+        (["run", "--json", "--input"], '"wake_word": "hey_jarvis"'),
+        (["doctor"], "wake word: loaded and running"),
+    ],
+)
+def test_commands_that_load_the_wake_word_print_no_tflite_line(
+    tmp_path, ko_config, command_clip, command, wake_word_ran
+):
+    if "--input" in command:
+        command = [*command, str(write_wav(tmp_path / "in.wav", command_clip("지금 몇 시야")))]
+    result = run_cli("--config", str(ko_config), *command)
+    output = result.stdout + result.stderr
+    assert wake_word_ran in output, output
+    assert XNNPACK_LINE not in output
+    assert "Traceback" not in output
