@@ -1,0 +1,60 @@
+"""Interactions and false wakes per day as bar geometry for an inline SVG (no script).
+
+False wakes (spoken, then nothing understood) are the figure to watch when tuning
+`wake.threshold`: many of them mean the threshold is too low.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+WIDTH = 600
+HEIGHT = 160
+LABEL_HEIGHT = 18
+DAYS = 30
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    total_bars: list[Bar]
+    false_wake_bars: list[Bar]
+    labels: list[tuple[float, str]]
+    peak: int
+    days: int
+
+
+def build(per_day: list[tuple[str, int, int]], today: date, days: int = DAYS) -> Chart:
+    """Bars for the `days` days up to `today`; days without interactions are gaps."""
+    counts = {day: (n, wakes) for day, n, wakes in per_day}
+    plot = HEIGHT - LABEL_HEIGHT
+    peak = max([n for n, _ in counts.values()] + [1])
+    slot = WIDTH / days
+    totals: list[Bar] = []
+    wakes: list[Bar] = []
+    labels: list[tuple[float, str]] = []
+    for i in range(days):
+        day = today - timedelta(days=days - 1 - i)
+        n, false_wakes = counts.get(day.isoformat(), (0, 0))
+        x = i * slot
+        if n:
+            h = plot * n / peak
+            totals.append(Bar(x + 1, plot - h, slot - 2, h, f"{day}: {n} interactions"))
+        if false_wakes:
+            h = plot * false_wakes / peak
+            wakes.append(Bar(x + slot / 4, plot - h, slot / 2, h,
+                             f"{day}: {false_wakes} false wakes"))  # fmt: skip
+        if i % 7 == (days - 1) % 7:
+            labels.append((x + slot / 2, day.strftime("%d %b")))
+    return Chart(WIDTH, HEIGHT, totals, wakes, labels, peak, days)
