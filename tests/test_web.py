@@ -424,7 +424,7 @@ def test_privacy_summary_and_chart(page):
     cookie = page.sign_in()
     html = page.get("/privacy", cookie)[2]
     assert "122 interactions" in html and "1 with audio" in html
-    assert "kept for 1.0 day" in html and "365.0 days" in html and "never run" in html
+    assert "kept for 1 day" in html and "365 days" in html and "never run" in html
     assert "assistant log delete --all" in html and "not encrypted" in html
     assert html.count("false wakes</title>") >= 5 and "interactions</title>" in html
     csrf = csrf_of(html)

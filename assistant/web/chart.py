@@ -30,7 +30,8 @@ class Chart:
     height: int
     total_bars: list[Bar]
     false_wake_bars: list[Bar]
-    labels: list[tuple[float, str]]
+    labels: list[tuple[float, str, str]]
+    """x, text, SVG text-anchor (the outermost labels stay inside the picture)."""
     peak: int
     days: int
 
@@ -43,7 +44,7 @@ def build(per_day: list[tuple[str, int, int]], today: date, days: int = DAYS) ->
     slot = WIDTH / days
     totals: list[Bar] = []
     wakes: list[Bar] = []
-    labels: list[tuple[float, str]] = []
+    labels: list[tuple[float, str, str]] = []
     for i in range(days):
         day = today - timedelta(days=days - 1 - i)
         n, false_wakes = counts.get(day.isoformat(), (0, 0))
@@ -56,5 +57,7 @@ def build(per_day: list[tuple[str, int, int]], today: date, days: int = DAYS) ->
             wakes.append(Bar(x + slot / 4, plot - h, slot / 2, h,
                              f"{day}: {false_wakes} false wakes"))  # fmt: skip
         if i % 7 == (days - 1) % 7:
-            labels.append((x + slot / 2, day.strftime("%d %b")))
+            centre = x + slot / 2
+            anchor = "end" if centre > WIDTH - 30 else "start" if centre < 30 else "middle"
+            labels.append((WIDTH if anchor == "end" else centre, day.strftime("%d %b"), anchor))
     return Chart(WIDTH, HEIGHT, totals, wakes, labels, peak, days)

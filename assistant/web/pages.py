@@ -20,7 +20,9 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(when=when, duration=duration, size=size, pretty=pretty)
+        self.env.filters.update(
+            when=when, duration=duration, size=size, pretty=pretty, number=number
+        )
 
     def render(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200
@@ -54,6 +56,11 @@ def duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min"
     return f"{secs} s"
+
+
+def number(value: float) -> str:
+    """30.0 → '30', 1.25 → '1.2': days as an owner writes them."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def size(n: int) -> str:

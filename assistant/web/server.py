@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import signal
 import socket
 import ssl
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from assistant.config import Config
 from assistant.errors import AssistantError, ConfigError
@@ -92,7 +93,27 @@ def serve(
             if tls is None and not ipaddress.ip_address(host).is_loopback:
                 out.write("Warning: without web.certificate the connection is not encrypted.\n")
             out.flush()
-        uvicorn.Server(server_config).run(sockets=[sock])
+        _run_until_stopped(uvicorn.Server(server_config), sock)
     finally:
         sock.close()
         journal.close()
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _run_until_stopped(server: Any, sock: socket.socket) -> None:
+    """Serve until SIGTERM or SIGINT. uvicorn shuts down gracefully, then raises the signal
+    again for the handler it found; ours ends the loop so the journal closes normally."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run(sockets=[sock])
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
