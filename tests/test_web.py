@@ -455,3 +455,33 @@ def test_the_page_never_imports_the_speech_engines(tmp_path):
 def test_the_web_section_is_validated(web, message):
     with pytest.raises(ConfigError, match=message):
         config_module.parse({"web": web})
+
+
+# --- the optional service unit ---------------------------------------------------------------
+
+WEB_UNIT = Path(__file__).resolve().parent.parent / "systemd" / "assistant-web.service"
+needs_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="needs systemd-analyze (apt-get install systemd)",
+)
+
+
+@needs_analyze
+@pytest.mark.slow
+def test_the_web_unit_is_valid_and_hardened(tmp_path):
+    copy = tmp_path / "assistant-web.service"
+    copy.write_text(WEB_UNIT.read_text().replace("/opt/assistant/venv/bin/assistant",
+                                                 shutil.which("true")))  # fmt: skip
+    verify = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert verify.returncode == 0 and verify.stderr.strip() == "", verify.stderr
+    security = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(WEB_UNIT)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    score = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", security.stdout)[1])
+    assert score <= 1.5
+    text = WEB_UNIT.read_text()
+    assert "SupplementaryGroups" not in text and "DeviceAllow" not in text  # no sound devices
+    setup = (WEB_UNIT.parent.parent / "scripts" / "setup-pi.sh").read_text()
+    assert "assistant-web" not in setup  # optional: never enabled by the installer

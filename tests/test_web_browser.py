@@ -73,9 +73,15 @@ def served(tmp_path):
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.selenium_manager import SeleniumManager
+
+    def no_downloads(*args, **kwargs):
+        raise AssertionError("selenium-manager must not run: it would download a driver")
+
+    monkeypatch.setattr(SeleniumManager, "binary_paths", no_downloads)
 
     profile = tempfile.mkdtemp(prefix="web-test-chromium-")
     options = Options()

@@ -11,6 +11,7 @@ import sys
 
 from assistant import config as config_module
 from assistant.cli.common import UsageError
+from assistant.errors import AssistantError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,10 +33,23 @@ def cmd_web(args: argparse.Namespace) -> int:
         _check_listen(args.listen, config)
     if args.port is not None and not 0 <= args.port < 65536:
         raise UsageError("--port: must be between 0 and 65535")
+    try:
+        import jinja2  # noqa: F401
+        import multipart  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError as e:
+        raise MissingExtra(
+            f"the history page needs {e.name}: pip install 'household-assistant[web]'"
+        ) from None
     from assistant.web.server import serve
 
     serve(config, host=args.listen, port=args.port, out=sys.stdout)
     return 0
+
+
+class MissingExtra(AssistantError):
+    exit_code = 2
 
 
 def _check_listen(address: str, config: config_module.Config) -> None:
