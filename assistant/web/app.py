@@ -209,14 +209,14 @@ async def list_page(site: Site, request: Request, session: Session) -> Response:
     )  # fmt: skip
     more = len(found) > PAGE_SIZE
     found = found[:PAGE_SIZE]
-    summary = await run_in_threadpool(reports.summary, journal)
+    state = await run_in_threadpool(reports.logging_state, journal)
     context = {
         "session": session,
         "filter": chosen,
         "entries": found,
         "older": chosen.query(before=found[-1].id) if more and found else None,
         "paged": before is not None,
-        "summary": summary,
+        "state": state,
         "now": site.wall_clock(),
         "pause_choices": PAUSE_CHOICES,
     }
@@ -250,6 +250,7 @@ async def privacy_page(site: Site, request: Request, session: Session) -> Respon
     context = {
         "session": session,
         "summary": summary,
+        "state": summary,
         "now": now,
         "chart": chart.build(per_day, date.fromtimestamp(now)),
         "data_dir": str(journal.data_dir),

@@ -57,6 +57,29 @@ def erasure(deletion: Any, verification: Any | None, scan_problem: str | None = 
 
 
 @dataclass(frozen=True)
+class LoggingState:
+    """Whether the next interaction would be kept; cheap (no count over the journal)."""
+
+    enabled: bool
+    logging: bool
+    not_logging_because: str | None
+    paused_until: float | None
+
+    def pause_left_seconds(self, now: float) -> float | None:
+        return None if self.paused_until is None else max(0.0, self.paused_until - now)
+
+
+def logging_state(journal: Any) -> LoggingState:
+    status = as_mapping(journal.status())
+    return LoggingState(
+        enabled=bool(journal.policy.enabled),
+        logging=bool(status["logging"]),
+        not_logging_because=status.get("reason"),
+        paused_until=status.get("paused_until"),
+    )
+
+
+@dataclass(frozen=True)
 class Summary:
     """The privacy summary: what is stored, for how long, and whether logging is on."""
 

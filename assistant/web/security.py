@@ -131,7 +131,8 @@ class LoginLimiter:
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response, errors included."""
+    """Adds the security headers to every response, errors included, and a Server-Timing
+    header with the time the page took to answer (what bench/web.py measures)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -141,9 +142,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        began = time.perf_counter()
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                took = f"app;dur={(time.perf_counter() - began) * 1000:.2f}".encode()
+                message["headers"] = [
+                    *message.get("headers", []), *SECURITY_HEADERS, (b"server-timing", took)
+                ]  # fmt: skip
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
