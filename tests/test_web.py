@@ -485,3 +485,22 @@ def test_the_web_unit_is_valid_and_hardened(tmp_path):
     assert "SupplementaryGroups" not in text and "DeviceAllow" not in text  # no sound devices
     setup = (WEB_UNIT.parent.parent / "scripts" / "setup-pi.sh").read_text()
     assert "assistant-web" not in setup  # optional: never enabled by the installer
+
+
+def test_the_chart_scales_bars_to_the_busiest_day_and_keeps_labels_inside():
+    from datetime import date
+
+    from assistant.web import chart
+
+    today = date(2026, 11, 29)
+    drawn = chart.build([("2026-11-27", 10, 4), ("2026-11-29", 5, 0), ("2026-10-01", 99, 9)],
+                        today)  # fmt: skip
+    assert drawn.peak == 10  # the day outside the 30 days does not count
+    tallest, half = drawn.total_bars
+    assert tallest.height == pytest.approx(2 * half.height)
+    assert tallest.y + tallest.height == pytest.approx(half.y + half.height)  # one baseline
+    assert tallest.y >= chart.TOP_MARGIN
+    [wakes] = drawn.false_wake_bars
+    assert wakes.height == pytest.approx(0.4 * tallest.height) and "2026-11-27" in wakes.title
+    assert all(0 <= x <= chart.WIDTH for x, _, _ in drawn.labels)
+    assert drawn.labels[-1][1:] == ("29 Nov", "end")

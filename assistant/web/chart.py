@@ -12,6 +12,8 @@ from datetime import date, timedelta
 WIDTH = 600
 HEIGHT = 160
 LABEL_HEIGHT = 18
+TOP_MARGIN = 18
+"""Room for the scale label above the tallest bar."""
 DAYS = 30
 
 
@@ -39,22 +41,24 @@ class Chart:
 def build(per_day: list[tuple[str, int, int]], today: date, days: int = DAYS) -> Chart:
     """Bars for the `days` days up to `today`; days without interactions are gaps."""
     counts = {day: (n, wakes) for day, n, wakes in per_day}
-    plot = HEIGHT - LABEL_HEIGHT
-    peak = max([n for n, _ in counts.values()] + [1])
+    shown = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    plot = HEIGHT - LABEL_HEIGHT - TOP_MARGIN
+    peak = max([counts.get(d.isoformat(), (0, 0))[0] for d in shown] + [1])
     slot = WIDTH / days
     totals: list[Bar] = []
     wakes: list[Bar] = []
     labels: list[tuple[float, str, str]] = []
-    for i in range(days):
-        day = today - timedelta(days=days - 1 - i)
+    for i, day in enumerate(shown):
         n, false_wakes = counts.get(day.isoformat(), (0, 0))
         x = i * slot
         if n:
             h = plot * n / peak
-            totals.append(Bar(x + 1, plot - h, slot - 2, h, f"{day}: {n} interactions"))
+            totals.append(
+                Bar(x + 1, TOP_MARGIN + plot - h, slot - 2, h, f"{day}: {n} interactions")
+            )
         if false_wakes:
             h = plot * false_wakes / peak
-            wakes.append(Bar(x + slot / 4, plot - h, slot / 2, h,
+            wakes.append(Bar(x + slot / 4, TOP_MARGIN + plot - h, slot / 2, h,
                              f"{day}: {false_wakes} false wakes"))  # fmt: skip
         if i % 7 == (days - 1) % 7:
             centre = x + slot / 2
