@@ -392,6 +392,24 @@ def test_deleting_by_outcome_and_source_deletes_exactly_those(page):
     assert page.journal.count(source="typed", outcome="not_understood") > 0
 
 
+def test_deleting_a_day_leaves_the_other_days(page):
+    from datetime import date
+
+    entries = page.journal.page(limit=None)
+    day = date.fromtimestamp(entries[60].started_at).isoformat()
+    on_day = [e.id for e in entries if date.fromtimestamp(e.started_at).isoformat() == day]
+    cookie = page.sign_in()
+    csrf = csrf_of(page.get("/", cookie)[2])
+    fields = [("csrf", csrf), ("scope", "filter"), ("day", day)]
+    html = page.post("/delete/confirm", cookie, fields)[2]
+    assert f"Delete {len(on_day)} interactions?" in html and f"on {day}" in html
+    up_to = re.search(r'name="up_to" value="(\d+)"', html).group(1)
+    assert f"Deleted {len(on_day)} interactions" in page.post(
+        "/delete", cookie, [*fields, ("up_to", up_to)])[2]  # fmt: skip
+    left = {e.id for e in page.journal.page(limit=None)}
+    assert not left & set(on_day) and len(left) == 122 - len(on_day)
+
+
 def test_delete_selected_and_everything(page):
     cookie = page.sign_in()
     csrf = csrf_of(page.get("/", cookie)[2])
@@ -504,3 +522,41 @@ def test_the_chart_scales_bars_to_the_busiest_day_and_keeps_labels_inside():
     assert wakes.height == pytest.approx(0.4 * tallest.height) and "2026-11-27" in wakes.title
     assert all(0 <= x <= chart.WIDTH for x, _, _ in drawn.labels)
     assert drawn.labels[-1][1:] == ("29 Nov", "end")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_https_with_the_configured_certificate_marks_the_cookie_secure(tmp_path):
+    import ssl
+
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+         "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(tmp_path / "key.pem"),
+         "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    config_file = tmp_path / "assistant.yaml"
+    config_file.write_text(
+        f"data_dir: {tmp_path / 'data'}\nweb:\n  certificate: cert.pem\n  key: key.pem\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--config", str(config_file), "web", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"https://127\.0\.0\.1:(\d+)/\?token=(\S+)", line)
+        assert match, line + process.stderr.read()
+        context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        conn = http.client.HTTPSConnection("127.0.0.1", int(match[1]), context=context)
+        conn.request("GET", f"/?token={match[2]}")
+        response = conn.getresponse()
+        assert response.status == 303
+        cookie = response.getheader("set-cookie")
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        conn.close()
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
