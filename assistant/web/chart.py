@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-WIDTH = 600
-HEIGHT = 160
+WIDTH = 360
+HEIGHT = 150
 LABEL_HEIGHT = 18
 TOP_MARGIN = 18
 """Room for the scale label above the tallest bar."""
