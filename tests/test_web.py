@@ -560,3 +560,29 @@ def test_https_with_the_configured_certificate_marks_the_cookie_secure(tmp_path)
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_command_line_mistakes_are_one_line_errors(tmp_path, capsys):
+    from assistant.cli.main import main
+
+    config_file = tmp_path / "assistant.yaml"
+    config_file.write_text(f"data_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    busy = bind("127.0.0.1", 0)
+    try:
+        port = str(busy.getsockname()[1])
+        assert main(["--config", str(config_file), "web", "--port", port]) == 1
+    finally:
+        busy.close()
+    assert f"cannot listen on 127.0.0.1 port {port}" in capsys.readouterr().err
+    assert main(["--config", str(config_file), "web", "--listen", "0.0.0.0"]) == 2
+    assert "set web.password" in capsys.readouterr().err
+    assert main(["--config", str(config_file), "web", "--port", "70000"]) == 2
+    assert "--port: must be between 0 and 65535" in capsys.readouterr().err
+    config_file.write_text("web:\n  listen: 0.0.0.0\n", encoding="utf-8")
+    assert main(["--config", str(config_file), "web"]) == 2
+    err = capsys.readouterr().err
+    assert "web.password: required" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "data").exists()  # nothing was created by a refused start

@@ -35,7 +35,7 @@ def cmd_web(args: argparse.Namespace) -> int:
         raise UsageError("--port: must be between 0 and 65535")
     try:
         import jinja2  # noqa: F401
-        import multipart  # noqa: F401
+        import python_multipart  # noqa: F401
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ModuleNotFoundError as e:

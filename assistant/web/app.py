@@ -103,7 +103,7 @@ def create_app(
             Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(config)),
             Middleware(BodyLimit),
         ],
-        exception_handlers={404: _not_found(site), 405: _not_found(site)},
+        exception_handlers={404: _not_found, 405: _not_found},
     )
     app.state.site = site
     return app
@@ -369,8 +369,6 @@ def _optional_int(text: str | None) -> int | None:
     return int(text)
 
 
-def _not_found(site: Site) -> Callable[[Request, Exception], Any]:
-    async def handler(request: Request, exc: Exception) -> Response:
-        return Response("Not found.", status_code=404, media_type="text/plain")
-
-    return handler
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods: a bare answer that says nothing about the journal."""
+    return Response("Not found.", status_code=404, media_type="text/plain")
