@@ -335,6 +335,27 @@ def test_login_without_its_csrf_token_is_refused(password_page):
     assert status == 403 and "set-cookie" not in headers
 
 
+def test_hostile_numbers_and_words_are_refused_cleanly(page):
+    cookie = page.sign_in()
+    csrf = csrf_of(page.get("/", cookie)[2])
+    for path in ("/?before=" + "9" * 30, "/?before=-5", "/?before=%D9%A3", "/?day=2026-13-45",
+                 "/?outcome=<script>", "/?q=" + "x" * 500, "/entry/" + "9" * 30):  # fmt: skip
+        status, _, body = page.get(path, cookie)
+        assert status in (400, 404), path
+        assert "<script>" not in body and "Traceback" not in body
+    for ids in (["9" * 30], ["-1"], ["٣"], ["1e3"]):
+        status, _, body = page.post(
+            "/delete/confirm", cookie, [("csrf", csrf), ("scope", "ids")] + [("id", i) for i in ids]
+        )
+        assert status == 400 and "Nothing was selected" in body, ids
+    status, _, body = page.post("/delete", cookie, [("csrf", csrf), ("scope", "everything")])
+    assert status == 400 and "Unknown kind of deletion" in body
+    assert page.journal.count() == 122
+    # What was searched is shown back escaped, never as markup.
+    html = page.get("/?q=%3Cb%3Ebold%3C%2Fb%3E", cookie)[2]
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
+
+
 # --- what the owner sees and does ------------------------------------------------------------
 
 

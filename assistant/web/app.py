@@ -182,9 +182,9 @@ def _login(site: Site) -> Callable[[Request], Any]:
                                      status=401)  # fmt: skip
         site.sessions.end(session_id)
         new_id, _ = site.sessions.new(signed_in=True)
-        response = RedirectResponse("/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, new_id, **site.cookie_flags)
-        return response
+        signed_in = RedirectResponse("/", status_code=303)
+        signed_in.set_cookie(SESSION_COOKIE, new_id, **site.cookie_flags)
+        return signed_in
 
     return endpoint
 
@@ -278,7 +278,8 @@ def _scope(form: FormData) -> Scope:
     kind = _text(form.get("scope"))
     up_to = _optional_int(_text(form.get("up_to")))
     if kind == "ids":
-        ids = tuple(sorted({int(v) for v in form.getlist("id") if str(v).isdigit()}))
+        chosen = (_id(v) for v in map(_text, form.getlist("id")))
+        ids = tuple(sorted({i for i in chosen if i is not None}))
         if not ids:
             raise BadFilter("Nothing was selected.")
         return Scope("ids", ids=ids)
@@ -361,12 +362,20 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _id(text: str) -> int | None:
+    """A row id from a form or a query: ASCII digits that fit SQLite's integer, else None."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return int(text)
+
+
 def _optional_int(text: str | None) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
-        raise BadFilter(f"{text!r} is not a number")
-    return int(text)
+    number = _id(text)
+    if number is None:
+        raise BadFilter(f"{text[:20]!r} is not an interaction number")
+    return number
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
