@@ -104,6 +104,21 @@ def files_containing(directory: Path, needle: bytes) -> list[Path]:
     return [p for p in directory.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+def heading_after(driver, click_target, expected: str) -> str:
+    """Click, then wait for the next page's heading (the old page may still be shown)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    click_target.click()
+
+    def next_heading(d) -> str | bool:
+        text = d.find_element(By.TAG_NAME, "h1").text
+        return text if expected in text else False
+
+    return WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+        next_heading
+    )
+
+
 def screenshot(driver, size: tuple[int, int], name: str, whole_page: bool) -> None:
     if not SCREENSHOTS:
         return
@@ -128,12 +143,13 @@ def test_review_listen_and_delete_in_a_real_browser(served, browser):
     box = browser.find_element(By.NAME, "q")
     box.send_keys(MARKER.upper())
     box.submit()
+    WebDriverWait(browser, 20).until(lambda d: "q=" in d.current_url)
     found = browser.find_elements(By.CSS_SELECTOR, "ol.entries li")
     assert len(found) == 1 and MARKER in found[0].text
 
     # The kept audio plays in the page.
     browser.get(url.split("?")[0])
-    browser.find_element(By.PARTIAL_LINK_TEXT, AUDIO_MARKER).click()
+    heading_after(browser, browser.find_element(By.PARTIAL_LINK_TEXT, AUDIO_MARKER), AUDIO_MARKER)
     audio = browser.find_element(By.TAG_NAME, "audio")
     WebDriverWait(browser, 20).until(
         lambda d: d.execute_script("return arguments[0].readyState", audio) >= 1
@@ -144,11 +160,11 @@ def test_review_listen_and_delete_in_a_real_browser(served, browser):
 
     # Delete the marker interaction through the page, confirming the count.
     browser.get(url.split("?")[0] + f"?q={MARKER}")
-    browser.find_element(By.PARTIAL_LINK_TEXT, MARKER).click()
-    browser.find_element(By.XPATH, "//button[contains(., 'Delete this interaction')]").click()
-    assert "Delete 1 interaction?" in browser.find_element(By.TAG_NAME, "h1").text
-    browser.find_element(By.XPATH, "//button[contains(., 'Delete 1 interaction')]").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Deleted 1 interaction"
+    heading_after(browser, browser.find_element(By.PARTIAL_LINK_TEXT, MARKER), MARKER)
+    delete = browser.find_element(By.XPATH, "//button[contains(., 'Delete this interaction')]")
+    assert heading_after(browser, delete, "Delete 1") == "Delete 1 interaction?"
+    confirm = browser.find_element(By.XPATH, "//button[contains(., 'Delete 1 interaction')]")
+    assert heading_after(browser, confirm, "Deleted") == "Deleted 1 interaction"
     verdict = browser.find_element(By.ID, "verdict").text
     assert "no deleted content remains" in verdict
 
