@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "web",
         help="serve the history page (review, listen, delete) on this device",
-        description="Serve the history page and print its address with a one-time access "
+        description="Serve the history page and print its address with a random access "
         "token. By default it listens on 127.0.0.1 only; the web.* keys of the configuration "
         "set the address, a password for other devices and HTTPS (docs/web.md).",
     )
