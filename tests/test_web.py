@@ -133,19 +133,37 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def serve_in_thread(config, journal, clock):
-    app = create_app(config, journal, token="test-token-" + "x" * 20,
-                     limiter=LoginLimiter(clock=clock))  # fmt: skip
+TOKEN = "test-token-" + "x" * 20
+
+
+class CurrentApp:
+    """The ASGI app the running server hands requests to: each test installs a fresh one
+    from `create_app`, so one uvicorn server (started once) serves every test."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """uvicorn on a free loopback port, in a thread of the test process."""
+    current = CurrentApp()
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning",
-                                           lifespan="off", ws="none", http="h11"))  # fmt: skip
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    running = uvicorn.Server(uvicorn.Config(current, access_log=False, log_level="warning",
+                                            lifespan="off", ws="none", http="h11"))  # fmt: skip
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
-    while not server.started:
+    while not running.started:
         assert time.monotonic() < deadline, "the page did not start"
         time.sleep(0.02)
-    return server, thread, sock
+    yield current, sock.getsockname()[1]
+    running.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
 
 
 @pytest.fixture(scope="session")
@@ -157,25 +175,24 @@ def filled_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def page(tmp_path, filled_data_dir):
+def page(tmp_path, filled_data_dir, server):
     shutil.copytree(filled_data_dir, tmp_path / "data")
-    yield from _page(make_config(tmp_path))
+    yield from _page(make_config(tmp_path), server)
 
 
 @pytest.fixture
-def password_page(tmp_path, filled_data_dir):
+def password_page(tmp_path, filled_data_dir, server):
     shutil.copytree(filled_data_dir, tmp_path / "data")
-    yield from _page(make_config(tmp_path, password=PASSWORD))
+    yield from _page(make_config(tmp_path, password=PASSWORD), server)
 
 
-def _page(config):
+def _page(config, server):
+    current, port = server
     journal = Journal.open(config, sweep_every=None)
     clock = FakeClock()
-    server, thread, sock = serve_in_thread(config, journal, clock)
-    yield Page(sock.getsockname()[1], "test-token-" + "x" * 20, journal, clock)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    current.app = create_app(config, journal, token=TOKEN, limiter=LoginLimiter(clock=clock))
+    yield Page(port, TOKEN, journal, clock)
+    current.app = None
     journal.close()
 
 
