@@ -47,7 +47,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path):
-    """`assistant web` on a free loopback port over a filled journal; yields (url, data, log)."""
+    """`assistant web` on a free loopback port over a filled journal: (url, data, log, pid)."""
     config = make_config(tmp_path)
     fill_journal(config)
     config_file = tmp_path / "assistant.yaml"
@@ -65,7 +65,7 @@ def served(tmp_path):
         line = process.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+/\?token=\S+)", line)
         assert match, f"no URL printed: {line!r}"
-        yield match.group(1), config.data_path, tmp_path / "web.stderr"
+        yield match.group(1), config.data_path, tmp_path / "web.stderr", process.pid
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
@@ -131,7 +131,7 @@ def screenshot(driver, size: tuple[int, int], name: str, whole_page: bool) -> No
 
 
 def test_review_listen_and_delete_in_a_real_browser(served, browser):
-    url, data_dir, server_log = served
+    url, data_dir, server_log, pid = served
     browser.get(url)
     assert "token=" not in browser.current_url  # traded for a cookie at once
     entries = browser.find_elements(By.CSS_SELECTOR, "ol.entries li")
@@ -178,6 +178,11 @@ def test_review_listen_and_delete_in_a_real_browser(served, browser):
     assert "121 interactions" in browser.find_element(By.TAG_NAME, "main").text
     assert "passed" in browser.find_element(By.CSS_SELECTOR, "table.summary").text
     screenshot(browser, PHONE, "web-privacy.png", whole_page=True)
+
+    # The running page never loaded a speech or audio engine (their shared libraries).
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    for engine in ("numpy", "vosk", "tflite", "onnxruntime", "portaudio", "espeak"):
+        assert engine not in maps, engine
 
     time.sleep(0.2)
     log = server_log.read_text(encoding="utf-8")
