@@ -84,6 +84,22 @@ class JournalConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The history page (`assistant web`): where it listens and who may open it."""
+
+    listen: str = "127.0.0.1"
+    """Address to bind; anything but loopback needs `password`."""
+    port: int = 8765
+    password: str | None = None
+    """Lets a phone on the home network sign in; None: only the printed token opens the page."""
+    hosts: tuple[str, ...] = ()
+    """Extra names the page may be reached by (e.g. speaker.local); others are refused."""
+    certificate: str | None = None
+    """PEM certificate for HTTPS (with `key`); None: plain HTTP, which the page says."""
+    key: str | None = None
+
+
+@dataclass(frozen=True)
 class SkillsConfig:
     directories: tuple[str, ...] = ()
     """Extra directories holding the owner's own skills."""
@@ -102,6 +118,7 @@ class Config:
     stt: SttConfig = SttConfig()
     speech: SpeechConfig = SpeechConfig()
     journal: JournalConfig = JournalConfig()
+    web: WebConfig = WebConfig()
     skills: SkillsConfig = SkillsConfig()
     source: str | None = field(default=None, compare=False)
     """Path of the file this was read from (None: built-in defaults)."""
@@ -286,6 +303,7 @@ def _check_semantics(config: Config) -> None:
         raise ConfigError("journal.max_interactions: must be at least 1")
     if config.data_dir is not None and not config.data_dir.strip():
         raise ConfigError("data_dir: must not be empty (leave it out for the default)")
+    _check_web(config.web)
 
 
 def _check_positive(path: str, value: float, highest: float) -> None:
@@ -297,6 +315,23 @@ def _check_positive(path: str, value: float, highest: float) -> None:
 def _check_range(path: str, value: float, lowest: float, highest: float) -> None:
     if not lowest <= value <= highest:
         raise ConfigError(f"{path}: must be between {lowest:g} and {highest:g}, got {value:g}")
+
+
+def _check_web(web: WebConfig) -> None:
+    import ipaddress
+
+    if not 0 < web.port < 65536:
+        raise ConfigError("web.port: must be between 1 and 65535")
+    try:
+        loopback = ipaddress.ip_address(web.listen).is_loopback
+    except ValueError:
+        raise ConfigError(f"web.listen: {web.listen!r} is not an IP address") from None
+    if web.password is not None and len(web.password) < 8:
+        raise ConfigError("web.password: use at least 8 characters")
+    if not loopback and web.password is None:
+        raise ConfigError("web.password: required when web.listen is not a loopback address")
+    if (web.certificate is None) != (web.key is None):
+        raise ConfigError("web.certificate and web.key: give both for HTTPS, or neither")
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Config:

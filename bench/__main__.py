@@ -21,7 +21,7 @@ from bench.report import markdown, write_json
 
 
 def _benchmarks():
-    from bench import idle, journal, latency, recognition, wake
+    from bench import idle, journal, latency, recognition, wake, web
 
     return {
         "wake_cpu": wake.wake_cpu,
@@ -30,6 +30,7 @@ def _benchmarks():
         "recognition": recognition.recognition,
         "latency": latency.latency,
         "journal": journal.journal,
+        "web": web.web,
     }
 
 

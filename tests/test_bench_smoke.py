@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import REPO
 
-BENCHMARKS = ["wake_cpu", "wake_accuracy", "idle", "recognition", "latency", "journal"]
+BENCHMARKS = ["wake_cpu", "wake_accuracy", "idle", "recognition", "latency", "journal", "web"]
 
 
 @pytest.fixture(scope="module")

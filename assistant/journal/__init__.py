@@ -308,6 +308,71 @@ class Journal:
             self._fail(e)
             raise JournalError(f"cannot read the journal: {self._problem}") from None
 
+    # --- the history page: keyset paging, counts, per-day figures ------------------------
+
+    def page(
+        self,
+        selection: Selection | None = None,
+        *,
+        before_id: int | None = None,
+        limit: int | None = 50,
+        source: str | None = None,
+        outcome: str | None = None,
+    ) -> list[Entry]:
+        """Newest first by id. The next page starts below the last id shown (keyset), so a
+        page costs the same at 1M rows as at 100, where OFFSET would read every skipped row."""
+        where, params = self._page_where(selection, source, outcome)
+        if before_id is not None:
+            where += " AND id < :before_id"
+            params["before_id"] = int(before_id)
+        params["limit"] = -1 if limit is None else int(limit)
+        sql = f"SELECT {COLUMNS} FROM interactions WHERE {where} ORDER BY id DESC LIMIT :limit"
+        with self._lock:
+            rows = self._query(sql, params)
+        return [entry_from_row(row, self.audio_dir) for row in rows]
+
+    def count(
+        self, selection: Selection | None = None, *, source: str | None = None,
+        outcome: str | None = None,
+    ) -> int:  # fmt: skip
+        where, params = self._page_where(selection, source, outcome)
+        with self._lock:
+            return int(
+                self._query(f"SELECT count(*) FROM interactions WHERE {where}", params)[0][0]
+            )
+
+    def _page_where(
+        self, selection: Selection | None, source: str | None, outcome: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        where, params = (selection or Selection(everything=True)).where()
+        if source is not None:
+            where += " AND source = :source"
+            params["source"] = str(source)
+        if outcome is not None:
+            where += " AND outcome = :outcome"
+            params["outcome"] = str(outcome)
+        return where, params
+
+    def per_day(self, since: float) -> list[tuple[str, int, int]]:
+        """(local day, interactions, false wakes) for each day from `since` that has any."""
+        with self._lock:
+            rows = self._query(
+                "SELECT date(started_at, 'unixepoch', 'localtime') AS day, count(*), "
+                "coalesce(sum(source = 'voice' AND outcome IN ('no_speech', 'not_understood')), 0) "
+                "FROM interactions WHERE started_at >= ? GROUP BY day ORDER BY day",
+                (float(since),),
+            )
+        return [(str(day), int(n), int(false_wakes)) for day, n, false_wakes in rows]
+
+    def last_verification(self) -> tuple[float, bool] | None:
+        """When `verify` last ran on this journal and whether it passed (None: never)."""
+        with self._lock:
+            value = get_setting(self._reader(), "last_verify")
+        if value is None:
+            return None
+        at, ok = value.split(" ", 1)
+        return float(at), ok == "ok"
+
     def newest_id(self) -> int:
         with self._lock:
             return int(self._query("SELECT coalesce(max(id), 0) FROM interactions")[0][0])
@@ -465,7 +530,18 @@ class Journal:
             and not report["audio_unreferenced"]
             and not report["damaged_copies"]
         )
+        self._remember_verification(bool(report["ok"]))
         return report
+
+    def _remember_verification(self, ok: bool) -> None:
+        """For the history page's privacy summary; a read-only journal just does not remember."""
+        try:
+            with self._lock:
+                self._write_setting(
+                    "last_verify", f"{self.clock.time()!r} {'ok' if ok else 'failed'}"
+                )
+        except JournalError:
+            pass
 
     def _scan_locked(self, conn: sqlite3.Connection) -> tuple[list[Residue], bool]:
         """Scan the database file while holding the write lock with an empty WAL."""

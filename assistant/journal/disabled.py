@@ -44,6 +44,18 @@ class DisabledJournal:
     def newest_id(self) -> int:
         return 0
 
+    def page(self, *args: Any, **kwargs: Any) -> list[Entry]:
+        return []
+
+    def count(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def per_day(self, since: float) -> list[tuple[str, int, int]]:
+        return []
+
+    def last_verification(self) -> tuple[float, bool] | None:
+        return None
+
     def delete(self, selection: Selection, wait: float = 0) -> DeletionReport:
         return DeletionReport()
 
