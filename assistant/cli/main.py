@@ -16,7 +16,7 @@ import sys
 from assistant import __version__
 from assistant.errors import AssistantError
 
-COMMAND_MODULES = ("run", "config_cmd", "models", "skills", "log", "system")
+COMMAND_MODULES = ("run", "config_cmd", "models", "skills", "log", "system", "wyoming_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,130 @@
+"""`assistant serve`'s stages, driven by plain Wyoming clients over loopback, with real
+speech (espeak-ng), the Korean Vosk model, openWakeWord and the real skills."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from conftest import KOREAN_VOICE, rms, silence
+from wyoming.asr import Transcribe, Transcript
+from wyoming.handle import Handled, NotHandled
+from wyoming.info import Describe, Info
+from wyoming.intent import Intent, NotRecognized, Recognize
+from wyoming.tts import Synthesize
+from wyoming.wake import Detect, Detection
+from wyoming_helpers import (
+    ServerThread,
+    audio_stream,
+    client,
+    free_port,
+    pcm_of,
+    read_until,
+    wyoming_config,
+)
+
+from assistant import config as config_module
+from assistant.journal import Journal
+from assistant.wyoming.host import room_of
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    path = wyoming_config(tmp / "assistant.yaml", tmp / "data", free_port(), "  room: hall\n")
+    running = ServerThread(path)
+    yield running
+    running.close()
+
+
+def talk(port: int, *events, until: tuple[str, ...]):
+    async def go():
+        async with client(port) as c:
+            for event in events:
+                await c.write_event(event)
+            return await read_until(c, *until)
+
+    return asyncio.run(go())
+
+
+def test_describe_lists_every_stage(server):
+    info_event, _ = talk(server.port, Describe().event(), until=("info",))
+    info = Info.from_event(info_event)
+    assert [m.languages for p in info.asr for m in p.models] == [["ko"]]
+    assert info.tts and info.tts[0].voices[0].languages == ["ko"]
+    assert info.intent and info.handle
+    assert [m.name for m in info.wake[0].models] == ["hey_jarvis"]
+
+
+def test_speech_is_transcribed_with_the_skill_grammar(server, say):
+    clip = np.concatenate([silence(0.3), say("지금 몇 시야", KOREAN_VOICE), silence(0.5)])
+    event, _ = talk(
+        server.port,
+        Transcribe(language="ko").event(),
+        *audio_stream(clip),
+        until=("transcript",),
+    )
+    assert Transcript.from_event(event).text == "지금 몇 시야"
+
+
+def test_speech_at_another_rate_is_converted(server, say):
+    from assistant.audio import resample
+
+    clip = np.concatenate([silence(0.3), say("지금 몇 시야", KOREAN_VOICE), silence(0.5)])
+    event, _ = talk(server.port, *audio_stream(resample(clip, 16000, 22050), 22050),
+                    until=("transcript",))  # fmt: skip
+    assert Transcript.from_event(event).text == "지금 몇 시야"
+
+
+def test_synthesize_returns_real_speech(server):
+    stop, before = talk(server.port, Synthesize(text="안녕하세요").event(), until=("audio-stop",))
+    assert before[0].type == "audio-start"
+    samples = pcm_of(before)
+    rate = before[0].data["rate"]
+    assert len(samples) / rate > 0.4  # espeak-ng says it in about a second
+    assert rms(samples) > 500
+
+
+def test_recognize_names_the_intent_without_running_it(server):
+    event, _ = talk(server.port, Recognize(text="지금 몇 시야").event(),
+                    until=("intent", "not-recognized"))  # fmt: skip
+    assert Intent.from_event(event).name == "ClockTime"
+    event, _ = talk(server.port, Recognize(text="바나나 주세요").event(),
+                    until=("intent", "not-recognized"))  # fmt: skip
+    assert NotRecognized.is_type(event.type)
+
+
+def test_a_transcript_is_handled_by_the_skills_and_journaled(server):
+    context = {"room": "study"}
+    event, _ = talk(server.port, Transcript(text="지금 몇 시야", context=context).event(),
+                    until=("handled", "not-handled"))  # fmt: skip
+    handled = Handled.from_event(event)
+    assert "시" in (handled.text or "")  # the clock answers with the hour
+    with Journal.open(config_module.load(server.config.source)) as journal:
+        newest = journal.last(1)[0]
+    assert newest.transcript == "지금 몇 시야" and newest.reply == handled.text
+    assert room_of(newest) == "study"
+
+
+def test_an_unknown_sentence_is_not_handled(server):
+    event, _ = talk(server.port, Transcript(text="바나나 주세요").event(),
+                    until=("handled", "not-handled"))  # fmt: skip
+    assert NotHandled.is_type(event.type)
+    assert NotHandled.from_event(event).text  # the apology
+
+
+def test_wake_word_is_detected_in_a_stream(server, say):
+    clip = np.concatenate([silence(1.0), say("hey jarvis"), silence(1.0)])
+    event, _ = talk(server.port, Detect(names=["hey_jarvis"]).event(), *audio_stream(clip),
+                    until=("detection", "not-detected"))  # fmt: skip
+    assert Detection.from_event(event).name == "hey_jarvis"
+
+
+def test_no_wake_word_is_not_detected(server, say):
+    clip = np.concatenate([silence(0.5), say("what time is it"), silence(0.5)])
+    event, _ = talk(server.port, Detect().event(), *audio_stream(clip),
+                    until=("detection", "not-detected"))  # fmt: skip
+    assert event.type == "not-detected"
