@@ -76,7 +76,9 @@ async def read_until(c: AsyncTcpClient, *types: str) -> tuple[Event, list[Event]
     before = []
     while True:
         event = await c.read_event()
-        assert event is not None, f"connection closed before {types}; got {[e.type for e in before]}"
+        assert event is not None, (
+            f"connection closed before {types}; got {[e.type for e in before]}"
+        )
         if event.type in types:
             return event, before
         before.append(event)

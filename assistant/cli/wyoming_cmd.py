@@ -80,7 +80,9 @@ async def _announce_if_asked(config: config_module.Config, name: str):
     from assistant.wyoming.discovery import announce
 
     room = config.wyoming.room
-    return await announce(config.wyoming.port, f"{name}-{room}" if room else name, config.wyoming.host)
+    return await announce(
+        config.wyoming.port, f"{name}-{room}" if room else name, config.wyoming.host
+    )
 
 
 async def _until_signal() -> None:

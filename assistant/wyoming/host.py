@@ -98,14 +98,19 @@ class Host:
     # ----- audio --------------------------------------------------------------------------
 
     def transcribe(self, pcm: bytes) -> str:
-        """Recognise a whole recording (16 kHz mono int16) with the skills' grammar; the
-        first hypothesis that parses as an intent wins, as in the voice loop."""
-        from assistant.stt import transcribe
+        """Recognise a recording (16 kHz mono int16) as the voice loop does: the listener
+        skips the silence before the first word, Vosk runs with the skills' grammar, and
+        the first hypothesis that parses as an intent wins."""
+        import numpy as np
 
-        listener = self.assistant.listener
-        hypotheses = transcribe(self.assistant.speech_model, listener.phrases, pcm)
-        understood = (h for h in hypotheses if self.recognize(h) is not None)
-        return next(understood, hypotheses[0] if hypotheses else "")
+        from assistant.audio import FRAME_SAMPLES
+
+        samples = np.frombuffer(pcm, dtype="<i2")
+        frames = (samples[i : i + FRAME_SAMPLES] for i in range(0, len(samples), FRAME_SAMPLES))
+        whole = (f for f in frames if len(f) == FRAME_SAMPLES)
+        utterance = self.assistant.listener.listen(whole)
+        understood = (h for h in utterance.hypotheses if self.recognize(h) is not None)
+        return next(understood, utterance.text)
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         """int16 mono samples and their rate, at the owner's volume."""

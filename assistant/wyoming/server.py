@@ -131,14 +131,18 @@ class ServiceHandler(GuardedHandler):
 
     def _choose(self, mode: str) -> None:
         if self.mode not in (None, mode):
-            raise ProtocolViolation(f"a {mode} request on a connection already used for {self.mode}")
+            raise ProtocolViolation(
+                f"a {mode} request on a connection already used for {self.mode}"
+            )
         self.mode = mode
 
     @staticmethod
     def text_of(event: Event) -> str:
         text = event.data.get("text")
         if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
-            raise ProtocolViolation(f"{event.type} without text of at most {MAX_TEXT_CHARS} characters")
+            raise ProtocolViolation(
+                f"{event.type} without text of at most {MAX_TEXT_CHARS} characters"
+            )
         return text
 
     # ----- recognition and wake word ---------------------------------------------------------
