@@ -88,3 +88,71 @@ def pcm_of(events: list[Event]) -> np.ndarray:
     return np.frombuffer(
         b"".join(e.payload or b"" for e in events if e.type == "audio-chunk"), dtype="<i2"
     )
+
+
+class Proc:
+    """An `assistant` command in the background, its stderr collected by line."""
+
+    def __init__(self, config: Path, *command: str, env: dict | None = None) -> None:
+        import os
+        import subprocess
+
+        from conftest import ASSISTANT, REPO
+
+        self.process = subprocess.Popen(
+            [*ASSISTANT, "--log-level", "info", "--config", str(config), *command],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})}, cwd=REPO,
+        )  # fmt: skip
+        self.stderr: list[str] = []
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr.append(line.rstrip("\n"))
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.stderr)
+
+    def wait_for_log(self, text: str, count: int = 1, timeout: float = 90) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.count(text) >= count:
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} in the log; stderr:\n" + "\n".join(self.stderr))
+
+    def maps(self) -> str:
+        return Path(f"/proc/{self.process.pid}/maps").read_text()
+
+    def stop(self) -> int:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def journal_entries(config_path: Path, at_least: int, timeout: float = 60) -> list:
+    """The journal's newest entries, once it holds at least `at_least` of them."""
+    import time
+
+    from assistant.journal import Journal
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with Journal.open(config_module.load(config_path), sweep_every=None) as journal:
+            entries = journal.last(50)
+        if len(entries) >= at_least or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.5)
