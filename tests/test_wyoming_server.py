@@ -128,3 +128,69 @@ def test_no_wake_word_is_not_detected(server, say):
     event, _ = talk(server.port, Detect().event(), *audio_stream(clip),
                     until=("detection", "not-detected"))  # fmt: skip
     assert event.type == "not-detected"
+
+
+# ----- a small speaker's turn, spoken by a plain client -----------------------------------------
+
+
+def _open_turn(room: str) -> list:
+    from wyoming.pipeline import PipelineStage, RunPipeline
+
+    return [
+        RunPipeline(start_stage=PipelineStage.ASR, end_stage=PipelineStage.TTS).event(),
+        Detection(name="hey_jarvis", context={"score": 0.93}).event(),
+        Transcribe(language="ko", context={"room": room}).event(),
+    ]
+
+
+def _entries(server):
+    with Journal.open(config_module.load(server.config.source), sweep_every=None) as journal:
+        return journal.last(50)
+
+
+def test_a_small_speakers_turn_is_answered_with_audio_and_journaled(server, say):
+    from wyoming.snd import Played
+
+    clip = np.concatenate([silence(0.5), say("지금 몇 시야", KOREAN_VOICE), silence(3.0)])
+    before = len(_entries(server))
+
+    async def turn():
+        async with client(server.port) as c:
+            for event in [*_open_turn("garage"), *audio_stream(clip)[:-1]]:
+                await c.write_event(event)
+            stop, reply = await read_until(c, "audio-stop")
+            await c.write_event(Played().event())
+            done, _ = await read_until(c, "handled")
+            return reply, done
+
+    reply, done = asyncio.run(turn())
+    assert rms(pcm_of(reply)) > 500 and done.data["context"]["outcome"] == "handled"
+    entries = _entries(server)
+    assert len(entries) == before + 1
+    newest = entries[0]
+    assert newest.intent == "ClockTime" and room_of(newest) == "garage"
+    assert newest.source == "voice" and newest.wake_score == pytest.approx(0.93)
+
+
+def test_a_small_speaker_that_dies_mid_command_is_journaled_as_cancelled(server, say):
+    clip = np.concatenate([silence(0.5), say("지금 몇 시야", KOREAN_VOICE), silence(3.0)])
+    before = len(_entries(server))
+
+    async def half_then_gone():
+        async with client(server.port) as c:
+            for event in [*_open_turn("attic"), *audio_stream(clip)[:12]]:
+                await c.write_event(event)
+
+    asyncio.run(half_then_gone())
+    for _ in range(100):  # the turn notices the peer is gone and journals it
+        entries = _entries(server)
+        if len(entries) > before:
+            break
+        import time
+
+        time.sleep(0.1)
+    newest = entries[0]
+    assert newest.outcome == "cancelled" and room_of(newest) == "attic"
+    assert newest.transcript is None  # nothing half-heard is acted on
+    # The session is free: the next small speaker is answered.
+    test_a_small_speakers_turn_is_answered_with_audio_and_journaled(server, say)
