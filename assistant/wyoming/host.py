@@ -173,3 +173,25 @@ class _PeerSource:
     here, and the peer plays its own earcon."""
 
     realtime = False
+
+
+# ----- a Home Assistant satellite's own journal ---------------------------------------------------
+
+
+def open_journal(config: Config) -> Any:
+    """The same journal as the assistant's (retention, erasure, `assistant log`)."""
+    from assistant.journal import Journal
+
+    return Journal.open(config)
+
+
+def record(journal: Any, interaction: Interaction, room: str | None) -> None:
+    """Journal what a satellite sent and received; a failing journal never stops it."""
+    from assistant.errors import JournalError
+
+    if room:
+        interaction.slots[ROOM_KEY] = room
+    try:
+        interaction.id = journal.record(interaction)
+    except JournalError as e:
+        log.warning("cannot write the journal, still answering: %s", e)

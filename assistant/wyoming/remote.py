@@ -8,7 +8,7 @@ back. The link, in Wyoming events (small → main, then main → small):
     run-pipeline (asr → tts), detection, transcribe {context: room}, audio-start, audio-chunk...
     audio-start, audio-chunk..., audio-stop   the reply: streaming stops, the reply plays
     played                                    (small → main) once it has played
-    run-pipeline (asr → tts)                  a question: stream the answer, no wake word
+    transcribe                                a question: stream the answer, no wake word
     handled {context: outcome}                the turn is over
 
 When the main speaker cannot be reached the small one says so in one short sentence,
@@ -218,7 +218,7 @@ class SmallSpeaker:
             elif AudioStop.is_type(event.type):
                 await self._play(b"".join(reply), rate)
                 await client.write_event(Played().event())
-            elif RunPipeline.is_type(event.type):
+            elif Transcribe.is_type(event.type):
                 streaming.set()  # a question: stream the answer without a wake word
             elif event.type in ("handled", "not-handled", "error"):
                 return

@@ -217,7 +217,7 @@ class ServiceHandler(GuardedHandler):
     def _begin_turn(self) -> None:
         loop = asyncio.get_running_loop()
         self.frames = PeerFrames()
-        self.sink = PeerSink(loop, self._send_all, self.frames)
+        self.sink = PeerSink(loop, self._send_all, self.frames, self.host.language)
         converse = self.host.converse
         args = (self.frames, self.sink, self.room, self.wake_word, self.wake_score)
         self.turn = self.workers.turns.submit(converse, *args)
@@ -269,7 +269,7 @@ def _detect_frames(detector: Any, handler: ServiceHandler, pcm: bytes) -> list:
 class WyomingServer:
     """The TCP service: the allow-list on every connection, a cap on connections."""
 
-    def __init__(self, host: Host, config: WyomingConfig, make_handler=None) -> None:
+    def __init__(self, host: Host | None, config: WyomingConfig, make_handler=None) -> None:
         self.host = host
         self.config = config
         self.gate = PeerGate(config.allow)

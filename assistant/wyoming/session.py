@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from wyoming.asr import Transcribe
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
-from wyoming.pipeline import PipelineStage, RunPipeline
 
 from assistant.audio import AudioSink
 from assistant.wyoming.host import SessionCancelled
@@ -42,9 +42,10 @@ def audio_events(samples: np.ndarray, rate: int) -> list[Event]:
     return [AudioStart(rate=rate, width=2, channels=1).event(), *chunks, AudioStop().event()]
 
 
-def listen_again() -> Event:
-    """Sent to a small speaker after a question: stream the answer, no wake word needed."""
-    return RunPipeline(start_stage=PipelineStage.ASR, end_stage=PipelineStage.TTS).event()
+def listen_again(language: str) -> Event:
+    """Sent to a small speaker after a question: stream the answer, no wake word needed
+    (Home Assistant asks its satellites the same way when a conversation goes on)."""
+    return Transcribe(language=language).event()
 
 
 class PeerFrames:
@@ -114,7 +115,9 @@ class PeerSink(AudioSink):
         loop: asyncio.AbstractEventLoop,
         send: Callable[[list[Event]], Coroutine[Any, Any, None]],
         frames: PeerFrames,
+        language: str,
     ) -> None:
+        self._language = language
         self._loop = loop
         self._send = send
         self._frames = frames
@@ -136,7 +139,7 @@ class PeerSink(AudioSink):
         self.played.wait(timeout)
         self._frames.discard()
         if not self.gone.is_set():
-            self._send_now([listen_again()])
+            self._send_now([listen_again(self._language)])
 
     @property
     def playing(self) -> bool:
