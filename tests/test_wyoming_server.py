@@ -194,3 +194,34 @@ def test_a_small_speaker_that_dies_mid_command_is_journaled_as_cancelled(server,
     assert newest.transcript is None  # nothing half-heard is acted on
     # The session is free: the next small speaker is answered.
     test_a_small_speakers_turn_is_answered_with_audio_and_journaled(server, say)
+
+
+def test_a_question_over_the_link_is_answered_without_a_wake_word(server, say):
+    """Runs last in this module: the answer deletes the whole journal."""
+    from wyoming.audio import AudioStop
+    from wyoming.snd import Played
+
+    talk(server.port, Transcript(text="지금 몇 시야").event(), until=("handled",))
+    assert _entries(server)
+    command = np.concatenate([silence(0.5), say("전체 기록 지워 줘", KOREAN_VOICE), silence(3.0)])
+    answer = np.concatenate([silence(0.3), say("네", KOREAN_VOICE), silence(2.5)])
+
+    async def turn():
+        async with client(server.port) as c:
+            for event in [*_open_turn("den"), *audio_stream(command)[:-1]]:
+                await c.write_event(event)
+            _, question = await read_until(c, "audio-stop")
+            await c.write_event(AudioStop().event())  # as a small speaker does at the reply
+            await c.write_event(Played().event())
+            await read_until(c, "transcribe")  # the main speaker asks for the answer
+            for event in audio_stream(answer)[:-1]:
+                await c.write_event(event)
+            _, confirmation = await read_until(c, "audio-stop")
+            await c.write_event(Played().event())
+            done, _ = await read_until(c, "handled")
+            return question, confirmation, done
+
+    question, confirmation, done = asyncio.run(turn())
+    assert rms(pcm_of(question)) > 500 and rms(pcm_of(confirmation)) > 500
+    assert done.data["context"]["outcome"] == "handled"
+    assert _entries(server) == []  # the spoken yes deleted the history
