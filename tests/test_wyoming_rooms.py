@@ -42,7 +42,7 @@ def rooms(tmp_path, pulse_server):
     def start(which: str) -> Proc:
         if which == "main":
             proc = Proc(main_config, "serve")
-            proc.wait_for_log("Wyoming service on")
+            proc.wait_for_log("Wyoming service ready")
         else:
             proc = Proc(small_config, "satellite")
             proc.wait_for_log("small speaker listening")

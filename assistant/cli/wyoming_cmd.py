@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 
 from assistant import config as config_module
@@ -47,7 +48,6 @@ def serve_command(args: argparse.Namespace) -> int:
     config = _load_enabled(args.config)
     host = Host.build(config)
     try:
-        host.prepare()
         asyncio.run(_serve(host, config))
     finally:
         host.close()
@@ -55,13 +55,19 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 async def _serve(host, config: config_module.Config) -> None:
+    from assistant.wyoming.alive import supervised
     from assistant.wyoming.server import WyomingServer
 
     server = WyomingServer(host, config.wyoming)
     await _start(server.start, config)
     try:
+        # Bound first (a port in use is reported at once), then every model loaded on the
+        # thread that will use them, before the first peer waits for it.
+        await asyncio.get_running_loop().run_in_executor(server.workers.turns, host.prepare)
+        log.info("Wyoming service ready")
         await _announce_if_asked(config, "assistant")
-        await _until_signal()
+        async with supervised("serving Wyoming"):
+            await _until_signal()
     finally:
         await server.stop()
 
@@ -71,18 +77,17 @@ async def _start(start, config: config_module.Config) -> None:
         await start()
     except OSError as e:
         where = f"{config.wyoming.host} port {config.wyoming.port}"
-        raise AssistantError(f"cannot listen on {where}: {e.strerror or e}") from None
+        reason = os.strerror(e.errno) if e.errno else str(e)
+        raise AssistantError(f"cannot listen on {where}: {reason}") from None
 
 
 async def _announce_if_asked(config: config_module.Config, name: str):
+    """Zeroconf only when asked for: the optional package is not even imported otherwise."""
     if not config.wyoming.discovery:
         return None
     from assistant.wyoming.discovery import announce
 
-    room = config.wyoming.room
-    return await announce(
-        config.wyoming.port, f"{name}-{room}" if room else name, config.wyoming.host
-    )
+    return await announce(config.wyoming, name)
 
 
 async def _until_signal() -> None:

@@ -274,8 +274,15 @@ def run_small_speaker(config: Config) -> int:
     source = MicrophoneSource(config.audio.input_device)
     sink = SpeakerSink(config.audio.output_device)
     source.open()
+
+    async def run() -> None:
+        from assistant.wyoming.alive import supervised
+
+        async with supervised("small speaker"):
+            await SmallSpeaker(config, wake, sink, away).run(source)
+
     try:
-        asyncio.run(SmallSpeaker(config, wake, sink, away).run(source))
+        asyncio.run(run())
     finally:
         source.close()
         sink.close()

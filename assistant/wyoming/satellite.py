@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -215,10 +216,19 @@ def _text(event: Event) -> str | None:
     return text[:2000] if isinstance(text, str) else None
 
 
+async def _announce(config: Config) -> Any:
+    if not config.wyoming.discovery:
+        return None
+    from assistant.wyoming.discovery import announce
+
+    return await announce(config.wyoming, "assistant-satellite")
+
+
 def run_satellite(config: Config) -> int:
     """`assistant satellite` without `wyoming.remote`: until SIGTERM or Ctrl-C."""
     from assistant.audio import MicrophoneSource, SpeakerSink
     from assistant.wake import WakeDetector
+    from assistant.wyoming.alive import supervised
     from assistant.wyoming.server import WyomingServer
 
     wake = WakeDetector(config)
@@ -236,10 +246,13 @@ def run_satellite(config: Config) -> int:
             from assistant.errors import AssistantError
 
             where = f"{config.wyoming.host} port {config.wyoming.port}"
-            raise AssistantError(f"cannot listen on {where}: {e.strerror or e}") from None
+            reason = os.strerror(e.errno) if e.errno else str(e)
+            raise AssistantError(f"cannot listen on {where}: {reason}") from None
         log.info("satellite listening for Home Assistant on port %d", config.wyoming.port)
         try:
-            await core.run(source)
+            await _announce(config)
+            async with supervised("Wyoming satellite"):
+                await core.run(source)
         finally:
             await server.stop()
 

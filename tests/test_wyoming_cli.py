@@ -1,0 +1,61 @@
+"""The Wyoming commands at the edge: off by default, clear errors, discovery only when
+asked for (the optional zeroconf package is not even imported otherwise)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import sys
+
+import pytest
+from conftest import run_cli
+
+from assistant import config as config_module
+from assistant.cli import wyoming_cmd
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["serve", "satellite"])
+def test_off_by_default_with_one_line_and_exit_2(tmp_path, command):
+    path = tmp_path / "a.yaml"
+    path.write_text(f"data_dir: {tmp_path / 'data'}\n")
+    result = run_cli("--config", str(path), command)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "assistant: error: the Wyoming protocol is off: set wyoming.enabled: true (docs/wyoming.md)"
+    ]
+
+
+def test_discovery_off_imports_no_zeroconf():
+    config = config_module.Config()
+    assert asyncio.run(wyoming_cmd._announce_if_asked(config, "assistant")) is None
+    assert "zeroconf" not in sys.modules and "wyoming.zeroconf" not in sys.modules
+
+
+def test_discovery_on_without_the_package_is_one_clear_error(monkeypatch):
+    from assistant.wyoming.discovery import DiscoveryError
+
+    monkeypatch.setitem(sys.modules, "zeroconf", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "wyoming.zeroconf", raising=False)
+    base = config_module.Config()
+    config = dataclasses.replace(base, wyoming=dataclasses.replace(base.wyoming, discovery=True))
+    with pytest.raises(DiscoveryError, match="wyoming-discovery"):
+        asyncio.run(wyoming_cmd._announce_if_asked(config, "assistant"))
+
+
+@pytest.mark.slow
+def test_a_port_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = tmp_path / "a.yaml"
+        path.write_text(
+            f"language: ko\ndata_dir: {tmp_path / 'data'}\n"
+            f"wyoming:\n  enabled: true\n  port: {port}\n"
+        )
+        result = run_cli("--config", str(path), "serve")
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("assistant: error: cannot listen on 127.0.0.1 port")
