@@ -112,13 +112,19 @@ class FramePump:
                 if self._stop.is_set():
                     break
                 if frame is not None:
-                    self._loop.call_soon_threadsafe(self.queue.put_nowait, frame)
+                    self._hand_over(frame)
         finally:
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, _END)
+            self._hand_over(_END)
+
+    def _hand_over(self, item: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the loop has ended: nobody is listening any more
+            self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
-        self._loop.call_soon_threadsafe(self.queue.put_nowait, _END)
+        self._hand_over(_END)
 
     def drain(self) -> None:
         while not self.queue.empty():
