@@ -4,6 +4,7 @@ one recognises, answers and journals with the room's name."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 
@@ -11,7 +12,14 @@ import numpy as np
 import pytest
 from conftest import rms, write_wav
 from running import record_speaker
-from wyoming_helpers import Proc, free_port, journal_entries, wyoming_config
+from wyoming_helpers import (
+    Proc,
+    client,
+    free_port,
+    journal_entries,
+    read_until,
+    wyoming_config,
+)
 
 from assistant.wyoming.host import room_of
 
@@ -76,6 +84,34 @@ def test_a_command_in_the_kitchen_is_answered_there_and_journaled_with_the_room(
     for proc in (main, small):
         logged = "\n".join(proc.stderr)
         assert "지금" not in logged and entry.reply not in logged
+
+    # The small speaker dies in the middle of the next command.
+    cut = write_wav(tmp / "cut.wav", command_clip("오늘 며칠"))
+    player = subprocess.Popen(["paplay", "--device=mic", str(cut)])
+    main.wait_for_log("a remote turn from", count=2)
+    time.sleep(0.3)
+    small.kill()
+    player.wait()
+    newest = journal_entries(main_config, 2)[0]
+    assert newest.outcome == "cancelled" and room_of(newest) == "kitchen"
+    assert newest.transcript is None
+    assert _handled(main_config)  # the main speaker is free for the next peer
+
+
+def _handled(config_path) -> bool:
+    from wyoming.asr import Transcript
+
+    from assistant import config as config_module
+
+    port = config_module.load(config_path).wyoming.port
+
+    async def ask() -> bool:
+        async with client(port) as c:
+            await c.write_event(Transcript(text="지금 몇 시야").event())
+            event, _ = await read_until(c, "handled", "not-handled")
+            return event.type == "handled"
+
+    return asyncio.run(ask())
 
 
 def test_the_small_speaker_says_when_the_main_one_is_away_and_reconnects(rooms, command_clip):

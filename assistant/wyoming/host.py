@@ -43,22 +43,21 @@ def room_of(interaction: Interaction) -> str | None:
 class Host:
     """The assistant as the Wyoming adapters see it."""
 
-    def __init__(self, assistant: Any) -> None:
-        self.assistant = assistant
-        self.config: Config = assistant.config
-        self._room: str | None = None
-        self._last: Interaction | None = None
-
-    @classmethod
-    def build(cls, config: Config) -> Host:
+    def __init__(self, config: Config) -> None:
         """The assistant with its journal, every interaction stamped with its room."""
         from assistant.journal import Journal
         from assistant.pipeline import Assistant
 
-        host = cls.__new__(cls)
-        assistant = Assistant(config, journal=Journal.open(config), on_interaction=host._stamp)
-        cls.__init__(host, assistant)
-        return host
+        self.config = config
+        self._room: str | None = None
+        self._last: Interaction | None = None
+        self.assistant: Any = Assistant(
+            config, journal=Journal.open(config), on_interaction=self._stamp
+        )
+
+    @classmethod
+    def build(cls, config: Config) -> Host:
+        return cls(config)
 
     def _stamp(self, interaction: Interaction) -> None:
         # Called by the assistant just before it journals an interaction.

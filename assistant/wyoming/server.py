@@ -75,7 +75,7 @@ class ServiceHandler(GuardedHandler):
         self.converter = AudioChunkConverter(rate=16000, width=2, channels=1)
         self.audio = bytearray()
         self.room: str | None = None
-        self.detector: Any = None
+        self.wake_stream: WakeStream | None = None
         self.detected = False
         self.wake_word: str | None = None
         self.wake_score: float | None = None
@@ -98,7 +98,8 @@ class ServiceHandler(GuardedHandler):
             self._choose("pipeline" if self.mode == "pipeline" else "asr")
         elif Detect.is_type(kind):
             self._choose("wake")
-            self.detector = await self._in(self.workers.wake, self.host.new_wake_detector)
+            detector = await self._in(self.workers.wake, self.host.new_wake_detector)
+            self.wake_stream = WakeStream(detector)
         elif RunPipeline.is_type(kind):
             self._start_pipeline(RunPipeline.from_event(event))
         elif Detection.is_type(kind) and self.mode == "pipeline":
@@ -170,9 +171,9 @@ class ServiceHandler(GuardedHandler):
             self.frames.end_stream()
 
     async def _detect(self, pcm: bytes) -> None:
-        if self.detector is None:
+        if self.wake_stream is None:
             raise ProtocolViolation("audio for the wake word before detect")
-        detections = await self._in(self.workers.wake, _detect_frames, self.detector, self, pcm)
+        detections = await self._in(self.workers.wake, self.wake_stream.feed, pcm)
         for detection in detections:
             self.detected = True
             name = detection.wake_word
@@ -215,6 +216,7 @@ class ServiceHandler(GuardedHandler):
             self.wake_score = float(score)
 
     def _begin_turn(self) -> None:
+        log.info("a remote turn from %s (room %s)", self.peer, self.room or "not named")
         loop = asyncio.get_running_loop()
         self.frames = PeerFrames()
         self.sink = PeerSink(loop, self._send_all, self.frames, self.host.language)
@@ -248,22 +250,27 @@ class ServiceHandler(GuardedHandler):
             self.sink.release()
 
 
-def _detect_frames(detector: Any, handler: ServiceHandler, pcm: bytes) -> list:
-    """Feed 80 ms frames to the detector (on the wake word's thread)."""
-    import numpy as np
+class WakeStream:
+    """One peer's audio into its own wake word detector, in 80 ms frames."""
 
-    from assistant.audio import FRAME_SAMPLES
+    def __init__(self, detector: Any) -> None:
+        import numpy as np
 
-    pending = getattr(handler, "_wake_pending", np.zeros(0, dtype=np.int16))
-    samples = np.concatenate([pending, np.frombuffer(pcm, dtype="<i2")])
-    found = []
-    whole = len(samples) - len(samples) % FRAME_SAMPLES
-    for start in range(0, whole, FRAME_SAMPLES):
-        detection = detector.process(samples[start : start + FRAME_SAMPLES])
-        if detection is not None:
-            found.append(detection)
-    handler._wake_pending = samples[whole:]  # type: ignore[attr-defined]
-    return found
+        self.detector = detector
+        self.pending = np.zeros(0, dtype=np.int16)
+
+    def feed(self, pcm: bytes) -> list:
+        """Detections in `pcm` (runs on the wake word's thread)."""
+        import numpy as np
+
+        from assistant.audio import FRAME_SAMPLES
+
+        samples = np.concatenate([self.pending, np.frombuffer(pcm, dtype="<i2")])
+        whole = len(samples) - len(samples) % FRAME_SAMPLES
+        frames = (samples[i : i + FRAME_SAMPLES] for i in range(0, whole, FRAME_SAMPLES))
+        found = [d for d in map(self.detector.process, frames) if d is not None]
+        self.pending = samples[whole:]
+        return found
 
 
 class WyomingServer:
