@@ -59,3 +59,34 @@ def test_a_port_in_use_is_one_line(tmp_path):
     assert result.returncode != 0
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("assistant: error: cannot listen on 127.0.0.1 port")
+
+
+class UnpluggedMicrophone:
+    """Stands in for a USB microphone pulled out mid-stream (this machine has none to pull):
+    a few frames, then the error the real source raises."""
+
+    realtime = True
+
+    def frames(self):
+        import numpy as np
+
+        from assistant.errors import AudioError
+
+        yield from (np.zeros(1280, dtype=np.int16) for _ in range(3))
+        raise AudioError("the microphone disappeared")
+
+
+class NeverWakes:
+    def process(self, frame):
+        return None
+
+
+def test_a_lost_microphone_ends_the_small_speaker_with_its_error():
+    from assistant.errors import AudioError
+    from assistant.wyoming.remote import SmallSpeaker
+
+    base = config_module.Config()
+    wyoming = dataclasses.replace(base.wyoming, enabled=True, remote="tcp://127.0.0.1:9")
+    speaker = SmallSpeaker(dataclasses.replace(base, wyoming=wyoming), NeverWakes(), None, None)
+    with pytest.raises(AudioError, match="disappeared"):
+        asyncio.run(speaker.run(UnpluggedMicrophone()))

@@ -103,18 +103,28 @@ class FramePump:
         self._source = source
         self._loop = loop
         self._stop = threading.Event()
+        self.failure: Exception | None = None
         self._thread = threading.Thread(target=self._pump, name="microphone", daemon=True)
         self._thread.start()
 
     def _pump(self) -> None:
+        from assistant.errors import AudioError
+
         try:
             for frame in self._source.frames():
                 if self._stop.is_set():
                     break
                 if frame is not None:
                     self._hand_over(frame)
+        except AudioError as e:  # the microphone went away: the service restarts us
+            self.failure = e
         finally:
             self._hand_over(_END)
+
+    def check(self) -> None:
+        """Raise the microphone's failure, if that is why the frames ended."""
+        if self.failure is not None:
+            raise self.failure
 
     def _hand_over(self, item: Any) -> None:
         try:
@@ -166,6 +176,7 @@ class SmallSpeaker:
                 pump.drain()
         finally:
             pump.stop()
+        pump.check()
 
     async def turn(self, detection: Any, pump: FramePump) -> None:
         if self.config.audio.earcon:

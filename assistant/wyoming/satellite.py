@@ -172,6 +172,7 @@ class SatelliteCore:
             if detection is not None and self.link is not None and self.running:
                 self.sink.stop()  # the wake word cuts a reply short
                 await self._start_streaming(detection)
+        pump.check()
 
     async def _start_streaming(self, detection: Any) -> None:
         self._finish(Outcome.NO_SPEECH)  # a turn still open never got its reply
