@@ -6,6 +6,11 @@ wake word detector, and a spoken turn whose audio comes from a peer. When the
 assistant's internals move, only this file follows them.
 
 The assistant is not thread-safe: the server calls a Host from one worker thread.
+
+What it uses of `assistant.pipeline.Assistant` today: the constructor (with
+`on_interaction`), `ask`, `matcher.match`, `listener.listen`, `synthesizer`,
+`controls.gain`, `prepare_audio`, `close`, `clock`, and for a peer's spoken turn
+`converse` with its `sink`/`source` set, and `_finish` to journal a cancelled turn.
 """
 
 from __future__ import annotations
@@ -151,6 +156,8 @@ class Host:
         try:
             assistant.converse(detection, frames)
         except SessionCancelled:
+            # Gone before the end of the command, or while a question waited for its
+            # answer: either way the turn is journaled as cancelled, once.
             self._journal_cancelled(detection)
         finally:
             self._room = None
