@@ -90,3 +90,50 @@ def test_a_lost_microphone_ends_the_small_speaker_with_its_error():
     speaker = SmallSpeaker(dataclasses.replace(base, wyoming=wyoming), NeverWakes(), None, None)
     with pytest.raises(AudioError, match="disappeared"):
         asyncio.run(speaker.run(UnpluggedMicrophone()))
+
+
+# ----- the systemd drop-in ------------------------------------------------------------------------
+
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+DROP_IN = REPO / "systemd" / "examples" / "wyoming.conf"
+
+
+def _settings(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] not in "#;["]
+
+
+def test_the_drop_in_opens_one_port_and_the_default_unit_none():
+    drop_in = _settings(DROP_IN.read_text())
+    assert "SocketBindAllow=tcp:10700" in drop_in and "SocketBindDeny=any" in drop_in
+    assert "PrivateNetwork=no" in drop_in
+    assert not any(line.startswith("IPAddressDeny") for line in drop_in)  # the unit's stays
+    unit = _settings((REPO / "systemd" / "assistant.service").read_text())
+    assert "IPAddressDeny=any" in unit and "PrivateNetwork=yes" in unit
+
+
+@pytest.mark.skipif(
+    __import__("shutil").which("systemd-analyze") is None, reason="needs systemd-analyze"
+)
+def test_the_documented_exposure_scores_are_current(tmp_path):
+    import re
+    import shutil
+    import subprocess
+
+    def exposure(with_drop_in: bool) -> str:
+        unit = tmp_path / ("with" if with_drop_in else "without") / "assistant.service"
+        unit.parent.mkdir()
+        shutil.copy(REPO / "systemd" / "assistant.service", unit)
+        if with_drop_in:
+            (unit.parent / "assistant.service.d").mkdir()
+            shutil.copy(DROP_IN, unit.parent / "assistant.service.d" / "wyoming.conf")
+        out = subprocess.run(
+            ["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+            capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        return re.search(r"Overall exposure level for \S+: (\d+\.\d)", out).group(1)
+
+    docs = (REPO / "docs" / "wyoming.md").read_text()
+    stated = re.search(r"default unit \*\*(\d+\.\d)\*\* and the unit with `wyoming.conf`\s+"
+                       r"applied \*\*(\d+\.\d)\*\*", docs)  # fmt: skip
+    assert stated, "docs/wyoming.md must state both scores"
+    assert stated.groups() == (exposure(False), exposure(True))
