@@ -108,6 +108,25 @@ class SkillsConfig:
 
 
 @dataclass(frozen=True)
+class WyomingConfig:
+    """The Wyoming protocol (Home Assistant's voice protocol): off unless the owner turns it on.
+    Wyoming has no authentication or encryption, hence loopback and an allow-list by default."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    """Address to listen on; loopback unless the owner names a network address."""
+    port: int = 10700
+    allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    """Peer addresses or networks that may connect; every other peer is refused."""
+    room: str | None = None
+    """This speaker's room (area), journaled with every interaction it carries."""
+    remote: str | None = None
+    """tcp://HOST:PORT of the main assistant: makes this a small speaker (wake word only)."""
+    discovery: bool = False
+    """Announce the service over zeroconf (needs the optional `zeroconf` package)."""
+
+
+@dataclass(frozen=True)
 class Config:
     language: str = "en"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
@@ -120,6 +139,7 @@ class Config:
     journal: JournalConfig = JournalConfig()
     web: WebConfig = WebConfig()
     skills: SkillsConfig = SkillsConfig()
+    wyoming: WyomingConfig = WyomingConfig()
     source: str | None = field(default=None, compare=False)
     """Path of the file this was read from (None: built-in defaults)."""
 
@@ -304,6 +324,7 @@ def _check_semantics(config: Config) -> None:
     if config.data_dir is not None and not config.data_dir.strip():
         raise ConfigError("data_dir: must not be empty (leave it out for the default)")
     _check_web(config.web)
+    _check_wyoming(config.wyoming)
 
 
 def _check_positive(path: str, value: float, highest: float) -> None:
@@ -332,6 +353,32 @@ def _check_web(web: WebConfig) -> None:
         raise ConfigError("web.password: required when web.listen is not a loopback address")
     if (web.certificate is None) != (web.key is None):
         raise ConfigError("web.certificate and web.key: give both for HTTPS, or neither")
+
+
+def _check_wyoming(wyoming: WyomingConfig) -> None:
+    import ipaddress
+    from urllib.parse import urlparse
+
+    if not 1 <= wyoming.port <= 65535:
+        raise ConfigError(f"wyoming.port: must be between 1 and 65535, got {wyoming.port}")
+    try:
+        ipaddress.ip_address(wyoming.host)
+    except ValueError:
+        raise ConfigError(f"wyoming.host: not an IP address: {wyoming.host!r}") from None
+    for i, entry in enumerate(wyoming.allow):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(f"wyoming.allow[{i}]: not an address or network: {entry!r}") from None
+    if wyoming.remote is not None:
+        try:
+            url = urlparse(wyoming.remote)
+            port = url.port
+        except ValueError:
+            port = None
+            url = None
+        if url is None or url.scheme != "tcp" or not url.hostname or port is None:
+            raise ConfigError(f"wyoming.remote: expected tcp://HOST:PORT, got {wyoming.remote!r}")
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Config:

@@ -20,7 +20,7 @@ from typing import NoReturn
 from assistant import __version__
 from assistant.errors import AssistantError
 
-COMMAND_MODULES = ("run", "config_cmd", "models", "skills", "log", "system", "web")
+COMMAND_MODULES = ("run", "config_cmd", "models", "skills", "log", "system", "web", "wyoming_cmd")
 
 EXIT_USAGE = 2
 EXIT_UNEXPECTED = 1

@@ -1,0 +1,203 @@
+"""The one place where the Wyoming adapters touch the assistant.
+
+Everything the server, the small speaker and the satellite need from the assistant
+goes through `Host`: a typed text turn, recognition of a whole recording, speech, a
+wake word detector, and a spoken turn whose audio comes from a peer. When the
+assistant's internals move, only this file follows them.
+
+The assistant is not thread-safe: the server calls a Host from one worker thread.
+
+What it uses of `assistant.pipeline.Assistant` today: the constructor (with
+`on_interaction`), `ask`, `matcher.match`, `listener.listen`, `synthesizer`,
+`controls.gain`, `prepare_audio`, `close`, `clock`, and for a peer's spoken turn
+`converse` with its `sink`/`source` set, and `_finish` to journal a cancelled turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Config
+from assistant.record import Interaction, Outcome
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from assistant.audio import AudioSink
+    from assistant.intents import IntentMatch
+    from assistant.skills import Reply
+    from assistant.wake import WakeDetector
+
+log = logging.getLogger(__name__)
+
+ROOM_KEY = "_room"
+"""Where the room of an interaction is kept: in its slots, which the journal stores as they
+are. The leading underscore keeps it apart from any slot a sentence template can define."""
+
+
+class SessionCancelled(Exception):
+    """The peer went away in the middle of a spoken turn."""
+
+
+def room_of(interaction: Interaction) -> str | None:
+    return interaction.slots.get(ROOM_KEY)
+
+
+class Host:
+    """The assistant as the Wyoming adapters see it."""
+
+    def __init__(self, config: Config) -> None:
+        """The assistant with its journal, every interaction stamped with its room."""
+        from assistant.journal import Journal
+        from assistant.pipeline import Assistant
+
+        self.config = config
+        self._room: str | None = None
+        self._last: Interaction | None = None
+        self.assistant: Any = Assistant(
+            config, journal=Journal.open(config), on_interaction=self._stamp
+        )
+
+    @classmethod
+    def build(cls, config: Config) -> Host:
+        return cls(config)
+
+    def _stamp(self, interaction: Interaction) -> None:
+        # Called by the assistant just before it journals an interaction.
+        self._last = interaction
+        if self._room:
+            interaction.slots[ROOM_KEY] = self._room
+
+    @property
+    def language(self) -> str:
+        return self.config.language
+
+    @property
+    def default_room(self) -> str | None:
+        return self.config.wyoming.room
+
+    def prepare(self) -> None:
+        """Load every model now, so that the first peer does not wait for loading."""
+        self.assistant.prepare_audio()
+
+    def close(self) -> None:
+        self.assistant.close()
+
+    # ----- text ---------------------------------------------------------------------------
+
+    def handle_text(self, text: str, room: str | None) -> tuple[Interaction, Reply]:
+        """A command as text, through the same dispatcher and journal as `assistant ask`."""
+        self._room = room or self.default_room
+        try:
+            return self.assistant.ask(text)
+        finally:
+            self._room = None
+
+    def recognize(self, text: str) -> IntentMatch | None:
+        """The intent behind `text`, without running any skill or journaling anything."""
+        return self.assistant.matcher.match(text)
+
+    # ----- audio --------------------------------------------------------------------------
+
+    def transcribe(self, pcm: bytes) -> str:
+        """Recognise a recording (16 kHz mono int16) as the voice loop does: the listener
+        skips the silence before the first word, Vosk runs with the skills' grammar, and
+        the first hypothesis that parses as an intent wins."""
+        import numpy as np
+
+        from assistant.audio import FRAME_SAMPLES
+
+        samples = np.frombuffer(pcm, dtype="<i2")
+        frames = (samples[i : i + FRAME_SAMPLES] for i in range(0, len(samples), FRAME_SAMPLES))
+        whole = (f for f in frames if len(f) == FRAME_SAMPLES)
+        utterance = self.assistant.listener.listen(whole)
+        understood = (h for h in utterance.hypotheses if self.recognize(h) is not None)
+        return next(understood, utterance.text)
+
+    def synthesize(self, text: str) -> tuple[np.ndarray, int]:
+        """int16 mono samples and their rate, at the owner's volume."""
+        from assistant.speech import apply_gain
+
+        samples, rate = self.assistant.synthesizer.synthesize(text)
+        return apply_gain(samples, self.assistant.controls.gain), rate
+
+    def wake_words(self) -> list[str]:
+        return list(self.config.wake.words)
+
+    def new_wake_detector(self) -> WakeDetector:
+        """A detector of its own for one peer's stream (each keeps its own audio context)."""
+        from assistant.wake import WakeDetector
+
+        return WakeDetector(self.config)
+
+    # ----- a spoken turn from a peer --------------------------------------------------------
+
+    def converse(
+        self,
+        frames: Iterator[np.ndarray | None],
+        sink: AudioSink,
+        room: str | None,
+        wake_word: str | None,
+        wake_score: float | None,
+    ) -> Interaction | None:
+        """The voice loop's turn over a peer's audio: listen until the end of the command,
+        recognise, dispatch, speak into `sink`, ask follow-up questions, journal.
+        `frames` raises SessionCancelled when the peer goes away; the turn is then
+        journaled as cancelled and nothing half-heard is acted on."""
+        from assistant.wake import Detection
+
+        assistant = self.assistant
+        assistant.sink, assistant.source = sink, _PeerSource()
+        self._room = room or self.default_room
+        detection = Detection(wake_word or "remote", wake_score if wake_score is not None else 1.0)
+        self._last = None
+        try:
+            assistant.converse(detection, frames)
+        except SessionCancelled:
+            # Gone before the end of the command, or while a question waited for its
+            # answer: either way the turn is journaled as cancelled, once.
+            self._journal_cancelled(detection)
+        finally:
+            self._room = None
+        return self._last
+
+    def _journal_cancelled(self, detection: Any) -> None:
+        interaction = Interaction(
+            started_at=self.assistant.clock.time(),
+            language=self.language,
+            wake_word=detection.wake_word,
+            wake_score=round(detection.score, 3),
+            outcome=Outcome.CANCELLED,
+        )
+        self.assistant._finish(interaction)
+
+
+class _PeerSource:
+    """What the voice loop asks of its source during a turn: the peer's audio is not live
+    here, and the peer plays its own earcon."""
+
+    realtime = False
+
+
+# ----- a Home Assistant satellite's own journal ---------------------------------------------------
+
+
+def open_journal(config: Config) -> Any:
+    """The same journal as the assistant's (retention, erasure, `assistant log`)."""
+    from assistant.journal import Journal
+
+    return Journal.open(config)
+
+
+def record(journal: Any, interaction: Interaction, room: str | None) -> None:
+    """Journal what a satellite sent and received; a failing journal never stops it."""
+    from assistant.errors import JournalError
+
+    if room:
+        interaction.slots[ROOM_KEY] = room
+    try:
+        interaction.id = journal.record(interaction)
+    except JournalError as e:
+        log.warning("cannot write the journal, still answering: %s", e)
