@@ -50,13 +50,15 @@ class Dispatcher:
         self.time_limit = time_limit
         self.language = matcher.language
 
-    def dispatch(self, text: str, source: Source = Source.VOICE) -> Dispatched:
+    def dispatch(
+        self, text: str, source: Source = Source.VOICE, room: str | None = None
+    ) -> Dispatched:
         match = self.matcher.match(text)
         if match is None:
             return Dispatched(
                 None, Reply(apology("not_understood", self.language)), Outcome.NOT_UNDERSTOOD
             )
-        request = Request(match.intent, match.slots, text, self.language, source)
+        request = Request(match.intent, match.slots, text, self.language, source, room)
         reply = self.call_skill(match.skill, lambda: self.skills[match.skill].handle(request))
         outcome = Outcome.HANDLED if reply is not None else Outcome.SKILL_ERROR
         return Dispatched(match, reply or Reply(apology("skill_error", self.language)), outcome)

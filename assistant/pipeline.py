@@ -109,14 +109,19 @@ class Assistant:
     # ----- typed commands -------------------------------------------------------------
 
     def ask(
-        self, text: str, record: bool = True, answer: Callable[[str], str] | None = None
+        self,
+        text: str,
+        record: bool = True,
+        answer: Callable[[str], str] | None = None,
+        room: str | None = None,
     ) -> tuple[Interaction, Reply]:
         """A typed command through the same turn and journal as a spoken one; a skill's
-        question is answered by `answer(question_text)` (none: left unanswered)."""
+        question is answered by `answer(question_text)` (none: left unanswered).
+        `room`: the room it came from, when another speaker sent it."""
         started_at = self.clock.time()
         answer_question: AnswerFn | None = (lambda q: answer(q.text)) if answer else None
-        result = self.turn.take(text, answer_question, Source.TYPED)
-        interaction = self._record_of(result, started_at, Source.TYPED)
+        result = self.turn.take(text, answer_question, Source.TYPED, room)
+        interaction = self._record_of(result, started_at, Source.TYPED, room=room)
         if record:
             interaction = self.recorder.keep(interaction, result.private)
         return interaction, result.reply
@@ -143,14 +148,21 @@ class Assistant:
             self.converse(detection, frames)
             self.audio.wake.reset()
 
-    def converse(self, detection: Detection, frames: Frames) -> Interaction:
-        """One interaction, from the wake word to the last reply."""
+    def converse(
+        self,
+        detection: Detection,
+        frames: Frames,
+        room: str | None = None,
+        devices: tuple[AudioSource, AudioSink] | None = None,
+    ) -> Interaction:
+        """One interaction, from the wake word to the last reply. A small speaker's turn
+        names its `room` and brings its own `devices` (its audio in, its speaker out)."""
         started, started_at = time.perf_counter(), self.clock.time()
-        source, sink = self._devices()
+        source, sink = devices or self._devices()
         if self.config.audio.earcon and source.realtime:
             from assistant.speech import EARCON_RATE, earcon
 
-            self._play(earcon("wake"), EARCON_RATE)
+            self._play(earcon("wake"), EARCON_RATE, sink)
         utterance = self.audio.listener.listen(frames, should_stop=self._stop.is_set)
         heard = {"listen": utterance.audio_seconds * 1000, "decode": utterance.decode_ms}
         if not utterance.text:
@@ -163,6 +175,7 @@ class Assistant:
                 outcome=outcome,
                 timings_ms=heard,
                 audio=self._kept(utterance),
+                room=room,
             )
             return self.recorder.keep(nothing)
         spoken: dict[str, float] = {}
@@ -170,9 +183,9 @@ class Assistant:
         def say(reply: Reply) -> None:
             if not spoken:  # the first reply: how long the person waited, and its synthesis
                 spoken["total"] = ms_since(started)
-                spoken["synthesize"] = self.speak(reply)
+                spoken["synthesize"] = self.speak(reply, sink)
             else:
-                self.speak(reply)
+                self.speak(reply, sink)
 
         def ask_back(question: Reply) -> str:
             say(question)
@@ -184,15 +197,16 @@ class Assistant:
             )
             return self.turn.understand(answer, answer=True).text
 
-        result = self.turn.take(utterance, ask_back, Source.VOICE)
+        result = self.turn.take(utterance, ask_back, Source.VOICE, room)
         say(result.reply)
         interaction = self._record_of(
-            result, started_at, Source.VOICE, detection, utterance, {**heard, **spoken}
+            result, started_at, Source.VOICE, detection, utterance, {**heard, **spoken}, room
         )
         return self.recorder.keep(interaction, result.private)
 
-    def speak(self, reply: Reply) -> float:
-        """Say `reply` on the sink; returns the milliseconds its synthesis took."""
+    def speak(self, reply: Reply, sink: AudioSink | None = None) -> float:
+        """Say `reply` on `sink` (default: the assistant's own); returns the milliseconds
+        its synthesis took."""
         from assistant.speech import render_reply
 
         started = time.perf_counter()
@@ -201,7 +215,7 @@ class Assistant:
         )
         took = ms_since(started)
         self.host.controls.last_reply = reply.text
-        self._play(samples, rate)
+        self._play(samples, rate, sink)
         return took
 
     # ----- helpers --------------------------------------------------------------------
@@ -219,10 +233,11 @@ class Assistant:
         if item is not None:
             self.speak(Reply(item.text, earcon=item.earcon))
 
-    def _play(self, samples: np.ndarray, rate: int) -> None:
-        assert self.sink is not None
+    def _play(self, samples: np.ndarray, rate: int, sink: AudioSink | None = None) -> None:
+        sink = sink or self.sink
+        assert sink is not None
         try:
-            self.sink.play(samples, rate)
+            sink.play(samples, rate)
         except Exception as e:  # a failing speaker must not stop the listening
             log.warning("sound dropped: the output device failed (%s)", type(e).__name__)
 
@@ -237,6 +252,7 @@ class Assistant:
         detection: Detection | None = None,
         utterance: Utterance | None = None,
         timings_ms: dict[str, float] | None = None,
+        room: str | None = None,
     ) -> Interaction:
         """The interaction, built once from what the stages returned."""
         match = result.match
@@ -257,6 +273,7 @@ class Assistant:
             outcome=result.outcome,
             timings_ms=_in_stage_order(timings),
             audio=self._kept(utterance) if utterance else None,
+            room=room,
         )
 
 

@@ -48,6 +48,9 @@ class Interaction:
     dispatch, synthesize, total."""
     audio: bytes | None = field(default=None, repr=False)
     """16 kHz mono int16 command audio; kept only when the owner opted in."""
+    room: str | None = None
+    """The room whose speaker heard it (a small speaker's `wyoming.room`); None for the
+    speaker the assistant runs on."""
     id: int | None = None
     """Journal row id, once stored."""
 

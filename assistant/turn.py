@@ -93,6 +93,7 @@ class Turn:
         said: str | Utterance,
         answer: AnswerFn | None = None,
         source: Source | None = None,
+        room: str | None = None,
     ) -> TurnResult:
         """Dispatch what was said; while the reply is a question, `answer(question)`
         gives the answer (no `answer`: the question goes unanswered, as when nobody
@@ -107,7 +108,7 @@ class Turn:
             text, source = understood.text, source or Source.VOICE
         else:
             text, source = said, source or Source.TYPED
-        dispatched = self.dispatcher.dispatch(text, source)
+        dispatched = self.dispatcher.dispatch(text, source, room)
         timings["dispatch"] = ms_since(started)
         outcome, replies = self._follow_up(dispatched, answer)
         self.controls.last_reply = replies[-1].text

@@ -35,6 +35,8 @@ class Request:
     text: str
     language: str
     source: Source = Source.VOICE
+    room: str | None = None
+    """The room whose speaker heard it; None for the speaker the assistant runs on."""
 
 
 @dataclass

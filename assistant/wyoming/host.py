@@ -6,11 +6,6 @@ wake word detector, and a spoken turn whose audio comes from a peer. When the
 assistant's internals move, only this file follows them.
 
 The assistant is not thread-safe: the server calls a Host from one worker thread.
-
-What it uses of `assistant.pipeline.Assistant` today: the constructor (with
-`on_interaction`), `ask`, `matcher.match`, `listener.listen`, `synthesizer`,
-`controls.gain`, `prepare_audio`, `close`, `clock`, and for a peer's spoken turn
-`converse` with its `sink`/`source` set, and `_finish` to journal a cancelled turn.
 """
 
 from __future__ import annotations
@@ -27,48 +22,35 @@ if TYPE_CHECKING:
 
     from assistant.audio import AudioSink
     from assistant.intents import IntentMatch
-    from assistant.skills import Reply
+    from assistant.pipeline import Assistant
+    from assistant.skillkit import Reply
     from assistant.wake import WakeDetector
 
 log = logging.getLogger(__name__)
-
-ROOM_KEY = "_room"
-"""Where the room of an interaction is kept: in its slots, which the journal stores as they
-are. The leading underscore keeps it apart from any slot a sentence template can define."""
 
 
 class SessionCancelled(Exception):
     """The peer went away in the middle of a spoken turn."""
 
 
-def room_of(interaction: Interaction) -> str | None:
-    return interaction.slots.get(ROOM_KEY)
+def room_of(interaction: Any) -> str | None:
+    """The room an interaction (or a journal entry) was heard in."""
+    return getattr(interaction, "room", None)
 
 
 class Host:
     """The assistant as the Wyoming adapters see it."""
 
     def __init__(self, config: Config) -> None:
-        """The assistant with its journal, every interaction stamped with its room."""
-        from assistant.journal import Journal
-        from assistant.pipeline import Assistant
+        """The assistant with its journal (built by the composition root)."""
+        from assistant.app import open_assistant
 
         self.config = config
-        self._room: str | None = None
-        self._last: Interaction | None = None
-        self.assistant: Any = Assistant(
-            config, journal=Journal.open(config), on_interaction=self._stamp
-        )
+        self.assistant: Assistant = open_assistant(config)
 
     @classmethod
     def build(cls, config: Config) -> Host:
         return cls(config)
-
-    def _stamp(self, interaction: Interaction) -> None:
-        # Called by the assistant just before it journals an interaction.
-        self._last = interaction
-        if self._room:
-            interaction.slots[ROOM_KEY] = self._room
 
     @property
     def language(self) -> str:
@@ -88,12 +70,8 @@ class Host:
     # ----- text ---------------------------------------------------------------------------
 
     def handle_text(self, text: str, room: str | None) -> tuple[Interaction, Reply]:
-        """A command as text, through the same dispatcher and journal as `assistant ask`."""
-        self._room = room or self.default_room
-        try:
-            return self.assistant.ask(text)
-        finally:
-            self._room = None
+        """A command as text, through the same turn and journal as `assistant ask`."""
+        return self.assistant.ask(text, room=room or self.default_room)
 
     def recognize(self, text: str) -> IntentMatch | None:
         """The intent behind `text`, without running any skill or journaling anything."""
@@ -104,7 +82,7 @@ class Host:
     def transcribe(self, pcm: bytes) -> str:
         """Recognise a recording (16 kHz mono int16) as the voice loop does: the listener
         skips the silence before the first word, Vosk runs with the skills' grammar, and
-        the first hypothesis that parses as an intent wins."""
+        the turn's own choice among the hypotheses decides."""
         import numpy as np
 
         from assistant.audio import FRAME_SAMPLES
@@ -112,16 +90,15 @@ class Host:
         samples = np.frombuffer(pcm, dtype="<i2")
         frames = (samples[i : i + FRAME_SAMPLES] for i in range(0, len(samples), FRAME_SAMPLES))
         whole = (f for f in frames if len(f) == FRAME_SAMPLES)
-        utterance = self.assistant.listener.listen(whole)
-        understood = (h for h in utterance.hypotheses if self.recognize(h) is not None)
-        return next(understood, utterance.text)
+        utterance = self.assistant.audio.listener.listen(whole)
+        return self.assistant.turn.understand(utterance).text
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         """int16 mono samples and their rate, at the owner's volume."""
-        from assistant.speech import apply_gain
+        from assistant.speech import render_reply
 
-        samples, rate = self.assistant.synthesizer.synthesize(text)
-        return apply_gain(samples, self.assistant.controls.gain), rate
+        gain = self.assistant.controls.gain
+        return render_reply(self.assistant.audio.synthesizer, text, None, gain)
 
     def wake_words(self) -> list[str]:
         return list(self.config.wake.words)
@@ -148,30 +125,25 @@ class Host:
         journaled as cancelled and nothing half-heard is acted on."""
         from assistant.wake import Detection
 
-        assistant = self.assistant
-        assistant.sink, assistant.source = sink, _PeerSource()
-        self._room = room or self.default_room
+        room = room or self.default_room
         detection = Detection(wake_word or "remote", wake_score if wake_score is not None else 1.0)
-        self._last = None
         try:
-            assistant.converse(detection, frames)
+            return self.assistant.converse(detection, frames, room, (_PeerSource(), sink))
         except SessionCancelled:
             # Gone before the end of the command, or while a question waited for its
             # answer: either way the turn is journaled as cancelled, once.
-            self._journal_cancelled(detection)
-        finally:
-            self._room = None
-        return self._last
+            return self._journal_cancelled(detection, room)
 
-    def _journal_cancelled(self, detection: Any) -> None:
+    def _journal_cancelled(self, detection: Any, room: str | None) -> Interaction:
         interaction = Interaction(
             started_at=self.assistant.clock.time(),
             language=self.language,
             wake_word=detection.wake_word,
             wake_score=round(detection.score, 3),
             outcome=Outcome.CANCELLED,
+            room=room,
         )
-        self.assistant._finish(interaction)
+        return self.assistant.recorder.keep(interaction)
 
 
 class _PeerSource:
@@ -193,11 +165,11 @@ def open_journal(config: Config) -> Any:
 
 def record(journal: Any, interaction: Interaction, room: str | None) -> None:
     """Journal what a satellite sent and received; a failing journal never stops it."""
+    import dataclasses
+
     from assistant.errors import JournalError
 
-    if room:
-        interaction.slots[ROOM_KEY] = room
     try:
-        interaction.id = journal.record(interaction)
+        journal.record(dataclasses.replace(interaction, room=room))
     except JournalError as e:
         log.warning("cannot write the journal, still answering: %s", e)

@@ -13,6 +13,8 @@ and answered (the text it synthesised), with the room, under the journal's reten
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import logging
 import os
@@ -125,9 +127,9 @@ class SatelliteCore:
         if kind in STOP_STREAMING:
             await self._stop_streaming()
         if Transcript.is_type(kind) and self.turn is not None:
-            self.turn.transcript = _text(event)
+            self.turn = dataclasses.replace(self.turn, transcript=_text(event))
         elif Synthesize.is_type(kind) and self.turn is not None:
-            self.turn.reply = _text(event)
+            self.turn = dataclasses.replace(self.turn, reply=_text(event))
         elif Error.is_type(kind):
             self._finish(Outcome.SKILL_ERROR)
         elif Transcribe.is_type(kind) and self.turn is None and self.running:
@@ -208,8 +210,9 @@ class SatelliteCore:
             return
         if outcome == Outcome.HANDLED and not turn.transcript:
             outcome = Outcome.NO_SPEECH
-        turn.outcome = outcome
-        host.record(self.journal, turn, self.config.wyoming.room)
+        host.record(
+            self.journal, dataclasses.replace(turn, outcome=outcome), self.config.wyoming.room
+        )
 
 
 def _text(event: Event) -> str | None:
