@@ -13,9 +13,8 @@ and answered (the text it synthesised), with the room, under the journal's reten
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
