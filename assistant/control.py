@@ -7,7 +7,7 @@ speaker of the assistant that is running, and a volume change reaches it.
 
 The protocol is one JSON object per line, at most `MAX_LINE_BYTES` each:
 
-    client → {"op": "ask", "text": "...", "record": true}
+    client → {"op": "ask", "text": "...", "record": true, "speak": false}
     server → {"question": "..."}          (zero or more: the skill asks something)
     client → {"answer": "..."}            (one per question; "" when nobody answers)
     server → {"result": {...}}            (the interaction, as `--json` prints it)
@@ -47,8 +47,8 @@ MAX_SUN_PATH = 107
 
 Answer = Callable[[str], str]
 """Asks the person a skill's question and returns what they answered ("" for nothing)."""
-Handler = Callable[[str, bool, Answer], dict[str, Any]]
-"""(text, record, answer) → the interaction as a JSON object."""
+Handler = Callable[[str, bool, bool, Answer], dict[str, Any]]
+"""(text, record, speak, answer) → the interaction as a JSON object."""
 
 
 class ControlError(AssistantError):
@@ -59,13 +59,17 @@ class NotRunning(ControlError):
     """No assistant is listening on the control socket."""
 
 
+class SocketPathTooLong(ControlError):
+    """The data directory's path does not fit in an AF_UNIX address."""
+
+
 def socket_path(data_dir: Path) -> Path:
     return data_dir / SOCKET_NAME
 
 
 def _check_length(path: Path) -> None:
     if len(os.fsencode(path)) > MAX_SUN_PATH:
-        raise ControlError(
+        raise SocketPathTooLong(
             f"the data directory's path is too long for a control socket ({path}); "
             "choose a shorter data_dir"
         )
@@ -76,6 +80,7 @@ class Request:
     op: str
     text: str
     record: bool
+    speak: bool
 
 
 def parse_request(line: bytes) -> Request:
@@ -86,14 +91,15 @@ def parse_request(line: bytes) -> Request:
         raise ValueError("not a JSON object in UTF-8") from e
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    op, text, record = data.get("op"), data.get("text"), data.get("record", True)
+    op, text = data.get("op"), data.get("text")
+    record, speak = data.get("record", True), data.get("speak", False)
     if op != "ask":
         raise ValueError("unknown op")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("text must be a non-empty string")
-    if not isinstance(record, bool):
-        raise ValueError("record must be true or false")
-    return Request(op, text, record)
+    if not isinstance(record, bool) or not isinstance(speak, bool):
+        raise ValueError("record and speak must be true or false")
+    return Request(op, text, record, speak)
 
 
 def _send(stream: Any, message: dict[str, Any]) -> None:
@@ -133,7 +139,9 @@ class _Connection(socketserver.StreamRequestHandler):
             self._reply({"error": f"bad request: {e}"})
             return
         try:
-            result = self.server.handler(request.text, request.record, self._ask_peer)
+            result = self.server.handler(
+                request.text, request.record, request.speak, self._ask_peer
+            )
         except Exception as e:  # the assistant goes on whatever one request does
             log.error("control socket: the command failed (%s)", type(e).__name__)
             self._reply({"error": "the command failed"})
@@ -221,9 +229,12 @@ def _connect(path: Path) -> socket.socket:
     return sock
 
 
-def ask_running(data_dir: Path, text: str, answer: Answer, record: bool = True) -> dict[str, Any]:
-    """Send `text` to the running assistant; `answer` is asked each question it asks.
-    Raises NotRunning when no assistant listens."""
+def ask_running(
+    data_dir: Path, text: str, answer: Answer, record: bool = True, speak: bool = False
+) -> dict[str, Any]:
+    """Send `text` to the running assistant; `answer` is asked each question it asks;
+    `speak`: the assistant also says the reply on its speaker. Raises NotRunning when no
+    assistant listens."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -231,7 +242,7 @@ def ask_running(data_dir: Path, text: str, answer: Answer, record: bool = True) 
     with _connect(socket_path(data_dir)) as sock:
         sock.settimeout(PEER_TIMEOUT_SECONDS)
         stream = sock.makefile("rwb")
-        _send(stream, {"op": "ask", "text": text, "record": record})
+        _send(stream, {"op": "ask", "text": text, "record": record, "speak": speak})
         while True:
             try:
                 message = json.loads(_read_line(stream).decode("utf-8"))

@@ -41,8 +41,19 @@ class DeviceListing:
     configured_input: Configured
     configured_output: Configured
 
+    @property
+    def problem(self) -> str | None:
+        """Why the assistant cannot listen, in plain words; None when it can."""
+        chosen = self.configured_input
+        if chosen.problem:
+            return f"the configured microphone {chosen.value!r} is not usable: {chosen.problem}"
+        if chosen.index is None:
+            return "no microphone: the system has no input device"
+        return None
+
     def as_dict(self) -> dict[str, Any]:
         return {
+            "problem": self.problem,
             "input": [asdict(d) for d in self.input],
             "output": [asdict(d) for d in self.output],
             "configured": {

@@ -62,6 +62,9 @@ class Assistant:
         self.source = source
         self.sink = sink
         self._stop = threading.Event()
+        self.turn_lock = threading.RLock()
+        """Held for a whole turn: a typed command from the control socket waits for a
+        spoken one to end (skills are not written for two turns at once)."""
 
     # ----- the parts tests look at ----------------------------------------------------
 
@@ -145,7 +148,8 @@ class Assistant:
                 self._between_frames()
                 continue
             sink.stop()  # the wake word cuts a reply (or a ringing alarm) short
-            self.converse(detection, frames)
+            with self.turn_lock:
+                self.converse(detection, frames)
             self.audio.wake.reset()
 
     def converse(

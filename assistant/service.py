@@ -18,10 +18,11 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from assistant import app
+from assistant import app, ready
 from assistant.audio import AudioSink, AudioSource
+from assistant.control import Answer, ControlServer, SocketPathTooLong
 from assistant.errors import AssistantError, AudioError
 from assistant.notify import Notifier, Watchdog
 
@@ -40,6 +41,8 @@ BACKOFF_MAX_SECONDS = 15.0
 
 MakeAudio = Callable[["Config"], tuple[AudioSource, AudioSink]]
 """configuration → a fresh (microphone, speaker) pair, for each (re)connection."""
+Tell = Callable[[str], None]
+"""Where lines for the person at the speaker go (the terminal of `assistant run`)."""
 
 
 class Service:
@@ -51,9 +54,12 @@ class Service:
         config: Config | None = None,
         watcher: Watcher | None = None,
         clock: ClockPort | None = None,
+        tell: Tell | None = None,
     ) -> None:
         """`config`: the configuration already read from `config_path` (read here if
-        None); `watcher(interaction)` sees every interaction; `clock` is for tests."""
+        None); `watcher(interaction)` sees every interaction; `clock` is for tests;
+        `tell(line)` shows the person when listening starts and when the microphone is
+        missing (the service log has its own lines)."""
         self.config_path = config_path
         self.config = config or app.load_config(config_path)
         self._make_audio = make_audio
@@ -65,6 +71,7 @@ class Service:
         self._reload = threading.Event()
         self._speaker = ContainedSink()
         self._microphone = AttachedSource()
+        self._tell = tell or (lambda line: None)
         self.assistant = self._build(self.config)
 
     def _build(self, config: Config, reload: bool = False) -> Assistant:
@@ -102,9 +109,11 @@ class Service:
         backoff = BACKOFF_START_SECONDS
         failing = False
         ready_sent = False
+        control: ControlServer | None = None
         try:
             # Inside the try: a model that fails to load still closes the journal.
             self.assistant.prepare_audio()
+            control = self._open_control_socket()
             self.watchdog.start()
             while not self._stopping.is_set():
                 if self._reload.is_set():
@@ -117,9 +126,11 @@ class Service:
                     source.open()
                     if failing:
                         log.warning("microphone is back; listening again")
+                        self._tell(ready.microphone_back_line())
                     failing, backoff = False, BACKOFF_START_SECONDS
                     if not ready_sent:
                         self.notifier.ready("listening")
+                        self._tell(ready.ready_line(self.config))
                         ready_sent = True
                     else:
                         self.notifier.status("listening")
@@ -128,6 +139,7 @@ class Service:
                     if not failing:
                         log.warning("%s; retrying", e)
                         self.notifier.status("waiting for the microphone")
+                        self._tell(ready.no_microphone_line(self.config))
                     else:
                         log.debug("microphone still unavailable; next attempt in %.1f s", backoff)
                     failing = True
@@ -138,9 +150,31 @@ class Service:
                     sink.stop()
         finally:
             self.notifier.stopping()
+            if control is not None:
+                control.close()
             self.watchdog.stop()
             self.assistant.close()
             self.notifier.close()
+
+    def _open_control_socket(self) -> ControlServer | None:
+        """The socket `assistant ask` reaches this assistant on. Another assistant already
+        serving the same data directory is an error; a path too long for a socket only
+        costs the typed commands their shared state."""
+        try:
+            return ControlServer(self.config.data_path, self.handle_typed)
+        except SocketPathTooLong as e:
+            log.warning("%s; `assistant ask` will run on its own", e)
+            return None
+
+    def handle_typed(self, text: str, record: bool, speak: bool, answer: Answer) -> dict[str, Any]:
+        """A typed command from the control socket (`assistant ask`), through the
+        assistant that is serving now, between spoken turns."""
+        assistant = self.assistant
+        with assistant.turn_lock:
+            interaction, reply = assistant.ask(text, record=record, answer=answer)
+            if speak:
+                assistant.speak(reply)
+        return interaction.to_json_dict()
 
     def _wait(self, seconds: float) -> None:
         """Sleep, feeding the watchdog (retrying is the loop doing its job), until stopped."""
@@ -170,7 +204,8 @@ class Service:
             self.notifier.ready("listening (new configuration rejected)")
             return False
         old, self.assistant, self.config = self.assistant, new, new_config
-        old.close()
+        with old.turn_lock:  # a typed command in flight finishes on the old one first
+            old.close()
         log.warning("configuration reloaded")
         self.notifier.ready("listening")
         return True

@@ -32,7 +32,7 @@ def running(tmp_path):
     journal = Journal.open(parse({"data_dir": str(data)}))
     assistant = make_assistant(data, journal=journal)
 
-    def handle(text, record, answer):
+    def handle(text, record, speak, answer):
         interaction, _reply = assistant.ask(text, record=record, answer=answer)
         return interaction.to_json_dict()
 
@@ -53,7 +53,9 @@ def _raw_exchange(path, payload: bytes) -> dict:
 
 def test_a_typed_command_reaches_the_running_assistant(running):
     assistant, server = running
-    result = ask_running(assistant.config.data_path, "set a timer for ten minutes", answer=lambda q: "")
+    result = ask_running(
+        assistant.config.data_path, "set a timer for ten minutes", answer=lambda q: ""
+    )
     assert result["intent"] == "TimerStart"
     assert result["outcome"] == "handled"
     # The timer lives in the running assistant, not in a throwaway copy.
@@ -113,7 +115,7 @@ def test_a_stale_socket_is_taken_over_and_a_live_one_is_not(tmp_path, running):
     leftover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     leftover.bind(str(socket_path(stale_dir)))
     leftover.close()  # bound but never listening: what a crashed process leaves behind
-    replacement = ControlServer(stale_dir, lambda text, record, answer: {"reply": text})
+    replacement = ControlServer(stale_dir, lambda text, record, speak, answer: {"reply": text})
     try:
         assert ask_running(stale_dir, "hello", answer=lambda q: "")["reply"] == "hello"
     finally:
@@ -127,6 +129,7 @@ def test_a_stale_socket_is_taken_over_and_a_live_one_is_not(tmp_path, running):
         (b"not json\n", "JSON"),
         (b'{"op": "ask", "text": 5}\n', "text"),
         (b'{"op": "ask", "text": "hi", "record": "yes"}\n', "record"),
+        (b'{"op": "ask", "text": "hi", "speak": 1}\n', "speak"),
     ],
 )
 def test_parse_request_reasons(line, reason):

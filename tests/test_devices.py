@@ -98,9 +98,13 @@ def test_configured_by_number(pulse_server, tmp_path):
 def test_a_configured_device_that_does_not_exist_is_named(pulse_server, tmp_path):
     config = write_config(tmp_path, input_device="Blue Yeti USB")
     result = run_devices(config=config)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1
     assert "audio.input_device: 'Blue Yeti USB' - not usable:" in result.stdout
-    listing = json.loads(run_devices("--json", config=config).stdout)
+    assert "configured microphone 'Blue Yeti USB' is not usable" in result.stderr
+    answer = run_devices("--json", config=config)
+    assert answer.returncode == 1
+    listing = json.loads(answer.stdout)
+    assert "'Blue Yeti USB' is not usable" in listing["problem"]
     assert listing["configured"]["input"]["index"] is None
     assert "Blue Yeti USB" in listing["configured"]["input"]["problem"]
     assert not any(d["configured"] for d in listing["input"])
@@ -113,7 +117,8 @@ def test_without_a_sound_server_it_says_none_found(tmp_path):
     result = run_devices(
         config=write_config(tmp_path), env={"PULSE_SERVER": f"unix:{tmp_path}/no-server"}
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1
+    assert "no microphone: the system has no input device" in result.stderr
     assert section(result.stdout, "Input devices (microphones):") == ["  none found"]
     assert "there is no default input device" in result.stdout
     assert "Traceback" not in result.stderr

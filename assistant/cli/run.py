@@ -88,7 +88,11 @@ def serve_microphone(args: argparse.Namespace, watcher: Watcher) -> int:
     def make_audio(config: Config) -> tuple[AudioSource, AudioSink]:
         return MicrophoneSource(config.audio.input_device), SpeakerSink(config.audio.output_device)
 
-    service = Service(args.config, make_audio, config=app.command_config(args), watcher=watcher)
+    def tell(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    config = app.command_config(args)
+    service = Service(args.config, make_audio, config=config, watcher=watcher, tell=tell)
     service.install_signal_handlers()
     service.serve()
     return 0
@@ -142,8 +146,41 @@ def _answers(args: argparse.Namespace) -> Callable[[str], str]:
     return answer
 
 
+RINGS_LATER = ("timers", "alarms")
+"""Skills whose effect happens later, on the speaker of a running assistant."""
+
+
 def ask_command(args: argparse.Namespace) -> int:
+    """The running assistant answers when there is one (a timer set here rings on its
+    speaker); otherwise an assistant is built for this one command."""
+    from assistant.control import NotRunning, ask_running
+
     config = app.command_config(args)
+    try:
+        result = ask_running(config.data_path, args.text, _answers(args), speak=args.speak)
+    except NotRunning:
+        pass
+    else:
+        _print_result(result, args.json)
+        return 0 if result.get("outcome") == "handled" else 1
+    interaction = _ask_here(args, config)
+    if interaction.skill in RINGS_LATER and interaction.outcome == "handled":
+        print(
+            "note: no assistant is running; timers and alarms ring once `assistant run` "
+            "(or the service) runs.",
+            file=sys.stderr,
+        )
+    return 0 if interaction.outcome == "handled" else 1
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+    elif result.get("reply"):
+        print(result["reply"], flush=True)
+
+
+def _ask_here(args: argparse.Namespace, config: Config) -> Interaction:
     sink = None
     if args.speak:
         from assistant.audio import SpeakerSink
@@ -161,4 +198,4 @@ def ask_command(args: argparse.Namespace) -> int:
     finally:
         if sink is not None:
             sink.close()
-    return 0 if interaction.outcome == "handled" else 1
+    return interaction

@@ -8,6 +8,7 @@ the configured `audio.input_device` / `audio.output_device` name one of them.
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from assistant import app
@@ -46,9 +47,12 @@ def show_devices(args: argparse.Namespace) -> int:
     listing = list_devices(app.command_config(args).audio)
     if args.json:
         print_json(listing.as_dict())
-        return 0
-    for line in format_listing(listing):
-        print(line)
+    else:
+        for line in format_listing(listing):
+            print(line)
+    if listing.problem:
+        print(f"assistant: {listing.problem} (see: assistant doctor)", file=sys.stderr)
+        return 1
     return 0
 
 
