@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from assistant import config as config_module
 from assistant.errors import ConfigError
@@ -153,3 +154,16 @@ def test_command_line_mistakes_are_one_line_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "web.password: required" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "data").exists()  # nothing was created by a refused start
+
+
+def test_config_show_never_prints_the_page_password(tmp_path):
+    secret = "correct horse battery staple"
+    config = tmp_path / "assistant.yaml"
+    config.write_text(
+        f"data_dir: {tmp_path / 'data'}\nweb:\n  listen: 0.0.0.0\n  password: {secret}\n",
+        encoding="utf-8",
+    )
+    for extra in ([], ["--json"]):
+        shown = run_cli("--config", str(config), "config", "show", *extra)
+        assert shown.returncode == 0, shown.stderr
+        assert secret not in shown.stdout and "(set, not shown)" in shown.stdout

@@ -43,9 +43,17 @@ def check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+SECRETS = (("web", "password"),)
+"""Settings shown as set or not, never as written: `config show` output gets pasted."""
+HIDDEN = "(set, not shown)"
+
+
 def show_config(args: argparse.Namespace) -> int:
     config = load_config(args)
     data = dataclasses.asdict(config)
+    for section, key in SECRETS:
+        if data.get(section, {}).get(key) is not None:
+            data[section][key] = HIDDEN
     if args.json:
         print_json(data)
     else:
