@@ -9,11 +9,13 @@ half way through.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import sqlite3
 import time
+import wave
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,6 +99,26 @@ def _index_kept_audio(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration(3, "row count kept by triggers")
+def _count_rows(conn: sqlite3.Connection) -> None:
+    # The count retention needs the number of rows after every write; counting walked the
+    # whole index each time. The triggers keep it exact in every process that writes.
+    conn.execute("CREATE TABLE row_count (n INTEGER NOT NULL)")
+    conn.execute("INSERT INTO row_count (n) SELECT count(*) FROM interactions")
+    conn.execute(
+        "CREATE TRIGGER interactions_count_insert AFTER INSERT ON interactions "
+        "BEGIN UPDATE row_count SET n = n + 1; END"
+    )
+    conn.execute(
+        "CREATE TRIGGER interactions_count_delete AFTER DELETE ON interactions "
+        "BEGIN UPDATE row_count SET n = n - 1; END"
+    )
+
+
+def row_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT n FROM row_count").fetchone()[0])
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
     return int(row[0] or 0)
@@ -178,6 +200,13 @@ def connect(path: Path) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
+    return conn
+
+
+def connect_memory() -> sqlite3.Connection:
+    """A database that lives and dies in memory: the store of a switched-off journal."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.create_function("contains_text", 2, contains_text, deterministic=True)
     return conn
 
 
@@ -324,3 +353,25 @@ class JournalStatus:
     reason: str | None = None
     """Why not: switched off, paused, or the last write failed (and why)."""
     paused_until: float | None = None
+
+
+AUDIO_RATE = 16000
+
+
+def wav_bytes(samples: bytes) -> bytes:
+    """16 kHz mono int16 PCM → a WAV file's bytes (numpy arrays are accepted as buffers)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(AUDIO_RATE)
+        w.writeframes(bytes(memoryview(samples).cast("B")))
+    return buffer.getvalue()
+
+
+def describe_error(error: BaseException, data_dir: Path) -> str:
+    """A short reason for the owner (never the interaction's content)."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return f"{os.strerror(error.errno).lower()} ({data_dir})"
+    text = str(error) or type(error).__name__
+    return f"{text} ({data_dir})"

@@ -68,28 +68,28 @@ def _day(timestamp: float, now: datetime, language: str) -> str:
     return moment.strftime("%B %-d")
 
 
-def describe_policy(summary: dict[str, Any], now: datetime, language: str) -> str:
+def describe_policy(summary: Any, now: datetime, language: str) -> str:
     """The retention in force, what is kept now, and whether logging is on."""
-    days = _number(summary["retention_days"])
-    limit = summary["max_interactions"]
-    count = summary["interactions"]
-    audio_days = _number(summary["audio_retention_days"])
+    days = _number(summary.retention_days)
+    limit = summary.max_interactions
+    count = summary.interactions
+    audio_days = _number(summary.audio_retention_days)
     if language == "ko":
         parts = [f"하신 말과 제 대답을 글로 최대 {days}일, {limit}개까지 보관해요."]
         parts.append(
             f"음성은 {audio_days}일 동안 보관해요."
-            if summary["keep_audio"]
+            if summary.keep_audio
             else "음성은 보관하지 않아요."
         )
         if count:
-            oldest = _day(summary["oldest"], now, language)
+            oldest = _day(summary.oldest, now, language)
             parts.append(f"지금 기록은 {count}개이고, 가장 오래된 것은 {oldest} 기록이에요.")
         else:
             parts.append("지금 보관 중인 기록은 없어요.")
-        if summary.get("paused_until"):
-            moment = datetime.fromtimestamp(summary["paused_until"], now.tzinfo)
+        if summary.paused_until:
+            moment = datetime.fromtimestamp(summary.paused_until, now.tzinfo)
             parts.append(f"{until_text(moment, language)}까지 기록을 멈췄어요.")
-        elif not summary["logging"]:
+        elif not summary.logging:
             parts.append("지금은 새로 기록하지 않아요.")
         return " ".join(parts)
     parts = [
@@ -97,17 +97,17 @@ def describe_policy(summary: dict[str, Any], now: datetime, language: str) -> st
         f"and {limit} interactions."
     ]
     parts.append(
-        f"Audio is kept for {audio_days} days." if summary["keep_audio"] else "I keep no audio."
+        f"Audio is kept for {audio_days} days." if summary.keep_audio else "I keep no audio."
     )
     if count:
-        oldest = _day(summary["oldest"], now, language)
+        oldest = _day(summary.oldest, now, language)
         noun = "interaction" if count == 1 else "interactions"
         parts.append(f"Right now I have {count} {noun}, the oldest from {oldest}.")
     else:
         parts.append("Right now I keep nothing.")
-    if summary.get("paused_until"):
-        moment = datetime.fromtimestamp(summary["paused_until"], now.tzinfo)
+    if summary.paused_until:
+        moment = datetime.fromtimestamp(summary.paused_until, now.tzinfo)
         parts.append(f"Logging is paused until {until_text(moment, language)}.")
-    elif not summary["logging"]:
+    elif not summary.logging:
         parts.append("I am not logging anything new right now.")
     return " ".join(parts)
