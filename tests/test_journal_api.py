@@ -110,3 +110,28 @@ def test_read_only_log_commands_skip_the_integrity_check(tmp_path, monkeypatch, 
     assert main(["--config", str(config), "log", "verify"]) == 0
     assert len(checked) == 1  # commands that change or check the journal still check it
     assert "play jazz" in capsys.readouterr().out
+
+
+def test_a_full_journal_erases_in_small_batches_never_over_the_limits(tmp_path):
+    clock = ManualClock(1_790_000_000)
+    with open_journal(tmp_path, clock, max_interactions=300, retention_days=30) as journal:
+        for i in range(300):
+            journal.record(Interaction(started_at=clock.time() + i, transcript=f"n{i}"))
+        statements: list[str] = []
+        journal._connection().set_trace_callback(statements.append)
+        counts = []
+        for i in range(300, 306):
+            journal.record(Interaction(started_at=clock.time() + i, transcript=f"n{i}"))
+            counts.append(journal.policy_summary().interactions)
+        journal._connection().set_trace_callback(None)
+        assert counts == [297, 298, 299, 300, 297, 298]  # 1% early, never over 300
+        assert sum("VACUUM" in s for s in statements) == 2
+    # By age: once the oldest passes 30 days, rows within 1% of it (7.2 hours) go with it.
+    with open_journal(tmp_path, clock, retention_days=30) as journal:
+        journal.delete_all()
+        base = clock.t
+        hourly = [journal.record(Interaction(started_at=base + h * 3600, transcript=f"h{h}"))
+                  for h in range(20)]  # fmt: skip
+        clock.t = base + 30 * 86400 + 3600 + 1  # h0 and h1 are over the limit
+        report = journal.prune()
+        assert report.ids == tuple(hourly[:9])  # up to 7.2 hours early: h2..h8 too

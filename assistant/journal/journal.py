@@ -466,8 +466,12 @@ class Journal:
             try:
                 integrity = tuple(r[0] for r in conn.execute("PRAGMA integrity_check"))
                 residue, wal_clear = self._scan(conn)
-                referenced = {r[0] for r in conn.execute(
-                    "SELECT audio_file FROM interactions WHERE audio_file IS NOT NULL")}  # fmt: skip
+                referenced = {
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT audio_file FROM interactions WHERE audio_file IS NOT NULL"
+                    )
+                }
                 pending = get_setting(conn, "erasure_pending") is not None
             except sqlite3.Error as e:
                 self._fail(e)

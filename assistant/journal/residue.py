@@ -5,10 +5,15 @@ free blocks, free pages and freelist trunks must hold only zeros; the unallocate
 a b-tree page may keep stale cell pointers (binary) but never words. `scan_locked` runs
 the scan while holding the write lock with an empty WAL, so what it reads is the whole
 state of the journal, and no other connection can change it meanwhile.
+
+The pages are read through SQLite (`Connection.serialize`), never by opening the file:
+closing any descriptor of a file drops every POSIX lock this process holds on it, the
+locks SQLite's own connections rely on to share the file with the service.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import struct
@@ -27,7 +32,8 @@ MIN_TEXT_CHARS = 4
 class Residue:
     page: int
     kind: str
-    """'free page', 'free block', 'unallocated space' or 'freelist trunk'."""
+    """'free page', 'free block', 'unallocated space', 'freelist trunk', or 'beyond the
+    last page'."""
     nonzero_bytes: int
     """Bytes that should be zero (free pages and blocks) or text-like bytes (gaps)."""
 
@@ -51,23 +57,32 @@ def scan_locked(
             if all(not p.exists() or p.stat().st_size == 0 for p in sides):
                 roots = [r[0] for r in conn.execute(
                     "SELECT rootpage FROM sqlite_master WHERE rootpage > 0")]  # fmt: skip
-                return scan_residue(db_file, [1, *roots]), True
+                data = conn.serialize()
+                found = scan_residue(data, [1, *roots])
+                tail = os.stat(db_file).st_size - len(data)
+                if tail > 0:  # bytes past the last page SQLite knows: nothing should be there
+                    found.append(Residue(len(data) // max(1, _page_size(data)) + 1,
+                                         "beyond the last page", tail))  # fmt: skip
+                return found, True
         if time.monotonic() >= deadline:
             return [], False
         time.sleep(0.05)
 
 
-def scan_residue(db_file: Path, root_pages: list[int]) -> list[Residue]:
-    """Places in the database file where bytes that hold no live data are not zero.
+def _page_size(data: bytes) -> int:
+    size = struct.unpack(">H", data[16:18])[0] if len(data) >= 100 else 0
+    return 65536 if size == 1 else size
 
-    Walks every b-tree from its root page and the freelist. Call it while no other
-    connection can change the file (write lock held, WAL empty).
+
+def scan_residue(data: bytes, root_pages: list[int]) -> list[Residue]:
+    """Places in the database image `data` where bytes that hold no live data are not zero.
+
+    Walks every b-tree from its root page and the freelist. `data` must be a state no
+    other connection can change meanwhile (write lock held, WAL empty).
     """
-    data = db_file.read_bytes()
     if len(data) < 100:
         return []
-    page_size = struct.unpack(">H", data[16:18])[0]
-    page_size = 65536 if page_size == 1 else page_size
+    page_size = _page_size(data)
     usable = page_size - data[20]
 
     def page(n: int) -> bytes:
