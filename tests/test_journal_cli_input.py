@@ -17,6 +17,8 @@ from assistant.config import Config
 from assistant.journal import Journal
 from assistant.record import Interaction
 
+pytestmark = pytest.mark.slow  # every test runs the command line in its own process
+
 
 @pytest.fixture
 def config(tmp_path):

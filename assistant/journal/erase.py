@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.journal.residue import scan_locked
-from assistant.journal.store import transaction
+from assistant.journal.store import COLUMNS, get_setting, set_setting, transaction
 
 log = logging.getLogger("assistant.journal")
 
@@ -239,3 +239,46 @@ def remove_orphan_audio(conn: sqlite3.Connection, audio_dir: Path) -> int:
         }
         orphans = [p.name for p in audio_dir.iterdir() if p.is_file() and p.name not in referenced]
     return remove_audio(audio_dir, orphans)
+
+
+def settle(
+    conn: sqlite3.Connection, db_file: Path, report: DeletionReport, now: float, wait: float
+) -> DeletionReport:
+    """Remember an incomplete erasure, and finish an earlier one once the WAL is free."""
+    pending = get_setting(conn, "erasure_pending") is not None
+    if not report.erased:
+        if not pending:
+            set_setting(conn, "erasure_pending", repr(now))
+        return report
+    if not pending:
+        return report
+    set_setting(conn, "erasure_pending", None)
+    problem = rebuild_and_prove(conn, db_file, wait)
+    if problem is not None:
+        set_setting(conn, "erasure_pending", repr(now))
+        return report.failed(problem)
+    return report
+
+
+def entries_query(
+    selection: Selection | None,
+    limit: int | None,
+    source: str | None,
+    intent: str | None,
+    oldest_first: bool,
+) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters reading the selected entries, newest (or oldest) first."""
+    where, params = (selection or Selection(everything=True)).where()
+    if source is not None:
+        where += " AND source = :source"
+        params["source"] = str(source)
+    if intent is not None:
+        where += " AND intent = :intent"
+        params["intent"] = intent
+    order = "ASC" if oldest_first else "DESC"
+    params["limit"] = -1 if limit is None else int(limit)
+    sql = (
+        f"SELECT {COLUMNS} FROM interactions WHERE {where} "
+        f"ORDER BY started_at {order}, id {order} LIMIT :limit"
+    )
+    return sql, params

@@ -11,12 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.config import Config
 from assistant.errors import JournalError
@@ -26,32 +25,37 @@ from assistant.journal.erase import (
     DeletionReport,
     Selection,
     checkpoint_truncate,
+    entries_query,
     erase,
     rebuild_and_prove,
+    settle,
 )
-from assistant.journal.reports import JournalStats, PolicySummary, VerifyReport
+from assistant.journal.reports import (
+    JournalStats,
+    PolicySummary,
+    VerifyReport,
+    read_policy_summary,
+    read_stats,
+    read_verify,
+)
 from assistant.journal.residue import scan_locked
 from assistant.journal.store import (
     AUDIO_DIR,
-    COLUMNS,
     DB_NAME,
     Entry,
     JournalStatus,
     WallClock,
     check_health,
     connect,
-    damaged_copies,
     describe_error,
     entry_from_row,
     get_setting,
+    insert,
     migrate,
     move_aside,
-    row_values,
     set_setting,
-    transaction,
-    wav_bytes,
 )
-from assistant.paths import ensure_private_dir, write_private_file
+from assistant.paths import ensure_private_dir
 from assistant.record import Interaction, Source
 
 log = logging.getLogger("assistant.journal")
@@ -65,6 +69,7 @@ MAX_PAUSE_SECONDS = 366 * 86400.0
 SWITCHED_OFF = "logging is switched off (journal.enabled: false)"
 
 Action = Callable[[sqlite3.Connection], DeletionReport]
+T = TypeVar("T")
 
 
 class Journal:
@@ -186,7 +191,9 @@ class Journal:
                 conn = self._connection()
                 if self._paused_until(conn) is not None:
                     return None
-                row_id = self._insert(conn, interaction)
+                row_id = insert(
+                    conn, interaction, self.audio_dir if self.policy.keep_audio else None
+                )
             except (sqlite3.Error, OSError) as e:
                 self._fail(e)
                 log.warning("journal: not logging: %s", self._problem)
@@ -198,27 +205,6 @@ class Journal:
             except (sqlite3.Error, OSError) as e:
                 log.warning("journal: retention sweep failed: %s", describe_error(e, self.data_dir))
             return row_id
-
-    def _insert(self, conn: sqlite3.Connection, interaction: Interaction) -> int:
-        audio_file = None
-        with transaction(conn):
-            # The audio file is written inside the write transaction, so an orphan sweep
-            # in another process never sees a file whose row is not yet committed.
-            # `is not None and len`: the pipeline may hand over a numpy array.
-            if self.policy.keep_audio and interaction.audio is not None and len(interaction.audio):
-                audio_file = f"{secrets.token_hex(8)}.wav"
-                write_private_file(self.audio_dir / audio_file, wav_bytes(interaction.audio))
-            try:
-                cursor = conn.execute(
-                    f"INSERT INTO interactions ({COLUMNS.removeprefix('id, ')}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row_values(interaction, audio_file),
-                )
-            except BaseException:
-                if audio_file:
-                    (self.audio_dir / audio_file).unlink(missing_ok=True)
-                raise
-        return int(cursor.lastrowid or 0)
 
     def status(self) -> JournalStatus:
         if not self.recording:
@@ -307,19 +293,7 @@ class Journal:
         intent: str | None = None,
         oldest_first: bool = False,
     ) -> Iterator[Entry]:
-        where, params = (selection or Selection(everything=True)).where()
-        if source is not None:
-            where += " AND source = :source"
-            params["source"] = str(source)
-        if intent is not None:
-            where += " AND intent = :intent"
-            params["intent"] = intent
-        order = "ASC" if oldest_first else "DESC"
-        params["limit"] = -1 if limit is None else int(limit)
-        sql = (
-            f"SELECT {COLUMNS} FROM interactions WHERE {where} "
-            f"ORDER BY started_at {order}, id {order} LIMIT :limit"
-        )
+        sql, params = entries_query(selection, limit, source, intent, oldest_first)
         with self._lock:
             rows = self._query(sql, params)
         for row in rows:
@@ -338,22 +312,8 @@ class Journal:
 
     def stats(self) -> JournalStats:
         """Counts by day and outcome, false wakes, size on disk, oldest entry, policy."""
-        with self._lock:
-            by_day = self._query(
-                "SELECT date(started_at, 'unixepoch', 'localtime') AS day, "
-                "coalesce(outcome, 'unknown'), count(*) FROM interactions "
-                "GROUP BY day, outcome ORDER BY day"
-            )
-            false_wakes, typed = self._query(
-                "SELECT coalesce(sum(source = 'voice' AND outcome IN "
-                "('no_speech', 'not_understood')), 0), coalesce(sum(source = 'typed'), 0) "
-                "FROM interactions"
-            )[0]
-        days: dict[str, dict[str, int]] = {}
-        for day, outcome, count in by_day:
-            days.setdefault(str(day), {})[outcome] = count
-        return JournalStats(self.policy_summary(), days, int(false_wakes), int(typed),
-                            self.size_on_disk(), str(self.db_path))  # fmt: skip
+        summary, size = self.policy_summary(), self.size_on_disk()
+        return self._read(lambda c: read_stats(c, summary, size, self.db_path), "read")
 
     def size_on_disk(self) -> int:
         files = [Path(f"{self.db_path}{s}") for s in ("", "-wal", "-shm")]
@@ -363,16 +323,18 @@ class Journal:
 
     def policy_summary(self) -> PolicySummary:
         """The retention in force and what is kept: for "what do you keep about me"."""
-        with self._lock:
-            count, oldest, newest, audio = self._query(
-                "SELECT count(*), min(started_at), max(started_at), count(audio_file) "
-                "FROM interactions"
-            )[0]
         status = self.status()
-        p = self.policy
-        return PolicySummary(p.enabled, status.logging, status.reason, status.paused_until,
-                             p.retention_days, p.max_interactions, p.keep_audio,
-                             p.audio_retention_days, count, audio, oldest, newest)  # fmt: skip
+        return self._read(lambda c: read_policy_summary(c, self.policy, status), "read")
+
+    def _read(self, action: Callable[[sqlite3.Connection], T], doing: str) -> T:
+        """Run `action` on the connection; an SQLite failure becomes a JournalError."""
+        with self._lock:
+            conn = self._reader()
+            try:
+                return action(conn)
+            except sqlite3.Error as e:
+                self._fail(e)
+                raise JournalError(f"cannot {doing} the journal: {self._problem}") from None
 
     # --- deleting ------------------------------------------------------------------------
 
@@ -429,63 +391,22 @@ class Journal:
 
     def _sweep(self, wait: float) -> DeletionReport:
         conn = self._connection()
-        return self._settle(conn, self._retention(conn, wait), wait)
+        return settle(conn, self.db_path, self._retention(conn, wait), self.clock.time(), wait)
 
     def _erase(self, action: Action) -> DeletionReport:
         try:
             conn = self._reader()
-            return self._settle(conn, action(conn), ERASE_WAIT_SECONDS)
+            return settle(conn, self.db_path, action(conn), self.clock.time(), ERASE_WAIT_SECONDS)
         except (sqlite3.Error, OSError) as e:
             self._fail(e)
             raise JournalError(f"cannot delete from the journal: {self._problem}") from None
-
-    def _settle(
-        self, conn: sqlite3.Connection, report: DeletionReport, wait: float
-    ) -> DeletionReport:
-        """Remember an incomplete erasure, and finish an earlier one once the WAL is free."""
-        pending = get_setting(conn, "erasure_pending") is not None
-        if not report.erased:
-            if not pending:
-                set_setting(conn, "erasure_pending", repr(self.clock.time()))
-            return report
-        if not pending:
-            return report
-        set_setting(conn, "erasure_pending", None)
-        problem = rebuild_and_prove(conn, self.db_path, wait)
-        if problem is not None:
-            set_setting(conn, "erasure_pending", repr(self.clock.time()))
-            return report.failed(problem)
-        return report
 
     # --- checking ------------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
         """Integrity check, residue of deleted content, audio files, damaged copies."""
-        with self._lock:
-            conn = self._reader()
-            try:
-                integrity = tuple(r[0] for r in conn.execute("PRAGMA integrity_check"))
-                residue, wal_clear = self._scan(conn)
-                referenced = {
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT audio_file FROM interactions WHERE audio_file IS NOT NULL"
-                    )
-                }
-                pending = get_setting(conn, "erasure_pending") is not None
-            except sqlite3.Error as e:
-                self._fail(e)
-                raise JournalError(f"cannot check the journal: {self._problem}") from None
-        files = {p.name for p in self.audio_dir.iterdir()} if self.audio_dir.is_dir() else set()
-        damaged = damaged_copies(self.data_dir) if self.data_dir.is_dir() else []
-        return VerifyReport(
-            integrity=integrity,
-            residue=tuple(residue),
-            wal_cleared=wal_clear,
-            erasure_pending=pending,
-            audio_missing=tuple(sorted(referenced - files)),
-            audio_unreferenced=tuple(sorted(files - referenced)),
-            damaged_copies=tuple(str(p) for p in damaged),
+        return self._read(
+            lambda c: read_verify(c, self._scan, self.audio_dir, self.data_dir), "check"
         )
 
     def _scan(self, conn: sqlite3.Connection) -> tuple[list[Any], bool]:

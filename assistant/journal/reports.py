@@ -4,10 +4,15 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from assistant.config import JournalConfig
 from assistant.journal.residue import Residue
+from assistant.journal.store import JournalStatus, damaged_copies, get_setting, row_count
 
 
 @dataclass(frozen=True)
@@ -99,3 +104,77 @@ class VerifyReport:
         data = dataclasses.asdict(self)
         return {"ok": self.ok, **{k: list(v) if isinstance(v, tuple) else v
                                   for k, v in data.items()}}  # fmt: skip
+
+
+# --- reading them -------------------------------------------------------------------------
+
+
+def read_policy_summary(
+    conn: sqlite3.Connection, policy: JournalConfig, status: JournalStatus
+) -> PolicySummary:
+    count = row_count(conn)
+    oldest, newest = conn.execute(
+        "SELECT min(started_at), max(started_at) FROM interactions"
+    ).fetchone()
+    audio = conn.execute(
+        "SELECT count(*) FROM interactions WHERE audio_file IS NOT NULL"
+    ).fetchone()[0]
+    return PolicySummary(
+        enabled=policy.enabled,
+        logging=status.logging,
+        not_logging_because=status.reason,
+        paused_until=status.paused_until,
+        retention_days=policy.retention_days,
+        max_interactions=policy.max_interactions,
+        keep_audio=policy.keep_audio,
+        audio_retention_days=policy.audio_retention_days,
+        interactions=count,
+        audio_files=audio,
+        oldest=oldest,
+        newest=newest,
+    )
+
+
+def read_stats(
+    conn: sqlite3.Connection, policy: PolicySummary, bytes_on_disk: int, database: Path
+) -> JournalStats:
+    by_day = conn.execute(
+        "SELECT date(started_at, 'unixepoch', 'localtime') AS day, "
+        "coalesce(outcome, 'unknown'), count(*) FROM interactions "
+        "GROUP BY day, outcome ORDER BY day"
+    ).fetchall()
+    false_wakes, typed = conn.execute(
+        "SELECT coalesce(sum(source = 'voice' AND outcome IN "
+        "('no_speech', 'not_understood')), 0), coalesce(sum(source = 'typed'), 0) "
+        "FROM interactions"
+    ).fetchone()
+    days: dict[str, dict[str, int]] = {}
+    for day, outcome, count in by_day:
+        days.setdefault(str(day), {})[outcome] = count
+    return JournalStats(policy, days, int(false_wakes), int(typed), bytes_on_disk, str(database))
+
+
+def read_verify(
+    conn: sqlite3.Connection,
+    scan: Callable[[sqlite3.Connection], tuple[list[Residue], bool]],
+    audio_dir: Path,
+    data_dir: Path,
+) -> VerifyReport:
+    integrity = tuple(r[0] for r in conn.execute("PRAGMA integrity_check"))
+    residue, wal_clear = scan(conn)
+    referenced = {
+        r[0]
+        for r in conn.execute("SELECT audio_file FROM interactions WHERE audio_file IS NOT NULL")
+    }
+    pending = get_setting(conn, "erasure_pending") is not None
+    files = {p.name for p in audio_dir.iterdir()} if audio_dir.is_dir() else set()
+    damaged = damaged_copies(data_dir) if data_dir.is_dir() else []
+    return VerifyReport(
+        integrity=integrity,
+        residue=tuple(residue),
+        wal_cleared=wal_clear,
+        erasure_pending=pending,
+        audio_missing=tuple(sorted(referenced - files)),
+        audio_unreferenced=tuple(sorted(files - referenced)),
+        damaged_copies=tuple(str(p) for p in damaged),
+    )

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import time
 import wave
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import JournalError
-from assistant.paths import PRIVATE_FILE_MODE, ensure_private_dir
+from assistant.paths import PRIVATE_FILE_MODE, ensure_private_dir, write_private_file
 from assistant.record import Interaction, Outcome, Source
 
 log = logging.getLogger("assistant.journal")
@@ -301,6 +302,29 @@ def row_values(interaction: Interaction, audio_file: str | None) -> tuple[Any, .
         json.dumps(interaction.timings_ms or {}),
         audio_file,
     )
+
+
+def insert(conn: sqlite3.Connection, interaction: Interaction, audio_dir: Path | None) -> int:
+    """Store one interaction (and its audio in `audio_dir`, if given); returns its id."""
+    audio_file = None
+    with transaction(conn):
+        # The audio file is written inside the write transaction, so an orphan sweep in
+        # another process never sees a file whose row is not yet committed.
+        # `is not None and len`: the pipeline may hand over a numpy array.
+        if audio_dir is not None and interaction.audio is not None and len(interaction.audio):
+            audio_file = f"{secrets.token_hex(8)}.wav"
+            write_private_file(audio_dir / audio_file, wav_bytes(interaction.audio))
+        try:
+            cursor = conn.execute(
+                f"INSERT INTO interactions ({COLUMNS.removeprefix('id, ')}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row_values(interaction, audio_file),
+            )
+        except BaseException:
+            if audio_file:
+                (audio_dir / audio_file).unlink(missing_ok=True)  # type: ignore[operator]
+            raise
+    return int(cursor.lastrowid or 0)
 
 
 def entry_from_row(row: tuple[Any, ...], audio_dir: Path) -> Entry:
