@@ -352,6 +352,27 @@ def _erase_one_costs(ctx: Context, db: Path) -> tuple[float, float]:
     return journal_seconds, bare_seconds
 
 
+FULL_AT = 10_000
+"""The default `journal.max_interactions`."""
+
+
+def _full_journal_record_costs(ctx: Context, repeats: int) -> tuple[list[float], list[float]]:
+    """Journal.record on a journal full at the default limit, where the sweep after each
+    write expires the oldest rows (in batches of 1%, each batch erased and proven), against
+    a bare insert into the same file."""
+    directory = ctx.scratch("journal-full")
+    config = load_config(write_config(directory))  # the default retention
+    from assistant.journal import Journal
+
+    Journal.open(config, sweep_every=None).close()
+    db = config.data_path / "journal.db"
+    _grow(db, FULL_AT, time.time() - 60, FULL_AT)
+    try:
+        return _record_costs(config, db, repeats)
+    finally:
+        shutil.rmtree(directory)
+
+
 def _label(n: int) -> str:
     return f"{n // 1_000_000}M rows" if n >= 1_000_000 else f"{n // 1000}k rows"
 
@@ -438,6 +459,16 @@ def journal(ctx: Context) -> Section:
         }
         # The record measurements added rows; the next size is grown from the exact count.
         _trim_to(db, size)
+    full_ms, full_bare_ms = _full_journal_record_costs(ctx, max(FULL_AT // 100 * 2, 10))
+    section.add(
+        "Journal.record on a full journal (mean; expiry erased in 1% batches)",
+        sum(full_ms) / len(full_ms),
+        "ms",
+        "10k rows, default limit",
+        sum(full_bare_ms) / len(full_bare_ms),
+        "bare sqlite3 insert, same settings",
+    )
+    section.details["full_journal_record_ms"] = full_ms
     heavy = sorted({name.split(".")[0] for name in imports or []} & set(HEAVY_MODULES))
     section.add(
         "heavy libraries imported by assistant log list",

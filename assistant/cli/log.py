@@ -11,24 +11,27 @@ import argparse
 import json
 import re
 import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from assistant import config as config_module
 from assistant.cli.common import UsageError, confirm, parse_duration, print_json
+from assistant.cli.log_output import (
+    clean,
+    count_text,
+    print_entries,
+    print_preview,
+    print_report,
+    print_stats,
+    print_verify,
+    when_text,
+)
 from assistant.journal import (
-    DeletionReport,
-    Entry,
     Journal,
-    JournalStats,
     Selection,
-    VerifyReport,
 )
 from assistant.journal.export import FORMATS, entry_json, write_entries, write_private
 
-PREVIEW_ROWS = 10
-SAID_WIDTH = 48
 MAX_COUNT = 10**9
 """Largest --limit or id accepted (SQLite integers end at 2**63; no journal gets near)."""
 
@@ -134,9 +137,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             until=parse_when(args.until, now, end_of_day=True),
             everything=True,
         )
-        entries = journal.entries(selection, limit=args.limit,
-                                  intent=_text(args.intent, "--intent"), source=args.source)  # fmt: skip
-    _print_entries(entries, args.json)
+        intent = _text(args.intent, "--intent")
+        entries = journal.entries(selection, limit=args.limit, intent=intent, source=args.source)
+    print_entries(entries, args.json)
     return 0
 
 
@@ -153,7 +156,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     for key, value in data.items():
         if isinstance(value, (dict, list)):
             value = json.dumps(value, ensure_ascii=False) if value else "-"
-        print(f"{key:>13}: {_clean('-' if value is None else str(value))}")
+        print(f"{key:>13}: {clean('-' if value is None else str(value))}")
     return 0
 
 
@@ -163,7 +166,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UsageError("give some words to search for")
     with _open(args, read_only=True) as journal:
         entries = journal.entries(Selection(matching=text), limit=args.limit)
-    _print_entries(entries, args.json)
+    print_entries(entries, args.json)
     return 0
 
 
@@ -172,22 +175,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         stats = journal.stats()
     if args.json:
         print_json(stats.to_json_dict())
-        return 0
-    policy = stats.policy
-    print(f"Journal:       {stats.database} ({_size(stats.bytes_on_disk)} on disk)")
-    print(f"Logging:       {_logging_state(stats)}")
-    print(f"Policy:        {_policy_text(stats)}")
-    print(
-        f"Interactions:  {policy.interactions} "
-        f"(typed {stats.typed}, false wakes {stats.false_wakes}, "
-        f"with audio {policy.audio_files})"
-    )
-    print(f"Oldest:        {_when(policy.oldest) if policy.oldest else '-'}")
-    if stats.by_day:
-        print("By day:")
-        for day, outcomes in stats.by_day.items():
-            counts = "  ".join(f"{name} {n}" for name, n in sorted(outcomes.items()))
-            print(f"  {day}  total {sum(outcomes.values()):>4}   {counts}")
+    else:
+        print_stats(stats)
     return 0
 
 
@@ -201,13 +190,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
             print("Nothing matches; nothing deleted.")
             return 0 if not args.ids else 1
         if not args.json:
-            _print_preview(list(plan.entries))
-        if not confirm(f"Delete {_count(len(plan.entries))} and erase them from the files?",
+            print_preview(list(plan.entries))
+        if not confirm(f"Delete {count_text(len(plan.entries))} and erase them from the files?",
                        args.yes):  # fmt: skip
             print("Nothing deleted.")
             return 1
         report = journal.delete(plan.selection)
-    return _print_report(report, args.json, verb="Deleted")
+    return print_report(report, args.json, verb="Deleted")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -220,7 +209,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         count = write_private(
             path, args.force, lambda out: write_entries(entries, args.format, out)
         )
-    print(f"Exported {_count(count)} to {path}.", file=sys.stderr)
+    print(f"Exported {count_text(count)} to {path}.", file=sys.stderr)
     return 0
 
 
@@ -230,49 +219,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json_dict())
     else:
-        _print_verify(report)
+        print_verify(report)
     return 0 if report.ok else 1
-
-
-def _print_verify(report: VerifyReport) -> None:
-    integrity = "ok" if report.integrity_ok else "DAMAGED: " + "; ".join(report.integrity[:5])
-    print(f"Integrity:            {integrity}")
-    if not report.wal_cleared:
-        print("Deleted content:      NOT CHECKED: another program kept the write-ahead log busy")
-    elif report.residue:
-        print(f"Deleted content:      FOUND in {len(report.residue)} places of the database file")
-    else:
-        print("Deleted content:      none left in the database files")
-    if report.erasure_pending:
-        print(
-            "Erasure:              an earlier deletion is not yet erased; run 'assistant log prune'"
-        )
-    if report.audio_missing:
-        print(f"Audio:                {len(report.audio_missing)} referenced files are missing")
-    if report.audio_unreferenced:
-        print(
-            f"Audio:                {len(report.audio_unreferenced)} files belong to no "
-            "interaction (removed by 'assistant log prune')"
-        )
-    for path in report.damaged_copies:
-        print(
-            f"Damaged journal:      {path} was found damaged and moved aside. It may still hold "
-            "old interactions; delete the file when you no longer need it."
-        )
-    print("Result:               " + ("ok" if report.ok else "problems found"))
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
     with _open(args) as journal:
         report = journal.prune()
-    return _print_report(report, args.json, verb="Retention applied: deleted")
+    return print_report(report, args.json, verb="Retention applied: deleted")
 
 
 def cmd_pause(args: argparse.Namespace) -> int:
     seconds = parse_duration(_text(args.duration, "DURATION"))
     with _open(args) as journal:
         until = journal.pause(seconds)
-    print(f"Logging paused until {_when(until)}; it switches itself back on then.")
+    print(f"Logging paused until {when_text(until)}; it switches itself back on then.")
     return 0
 
 
@@ -316,7 +277,7 @@ def _count_arg(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{_clean(repr(text))} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{clean(repr(text))} is not a whole number") from None
     if not 1 <= n <= MAX_COUNT:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COUNT}")
     return n
@@ -372,107 +333,3 @@ def _deletion_selection(args: argparse.Namespace, now: float) -> Selection:
         matching=matching,
         everything=args.all,
     )
-
-
-def _print_entries(entries: list[Entry], as_json: bool) -> None:
-    if as_json:
-        for entry in entries:
-            print_json(entry_json(entry))
-        return
-    if not entries:
-        print("No interactions recorded.")
-        return
-    print(f"{'ID':>6}  {'WHEN':19}  {'SOURCE':6}  {'OUTCOME':26}  {'INTENT':18}  SAID")
-    for e in entries:
-        outcome = str(e.outcome) if e.outcome else "-"
-        if e.is_false_wake:
-            outcome += " (false wake)"
-        said = _clean(e.transcript or "-")
-        if len(said) > SAID_WIDTH:
-            said = said[: SAID_WIDTH - 1] + "…"
-        print(
-            f"{e.id:>6}  {_when(e.started_at):19}  {str(e.source):6}  {outcome:26}  "
-            f"{_clean(e.intent or '-')[:18]:18}  {said}"
-        )
-
-
-def _print_preview(chosen: list[Entry]) -> None:
-    if chosen:
-        audio = sum(1 for e in chosen if e.audio_path)
-        extra = f" and {audio} audio file{'s' if audio != 1 else ''}" if audio else ""
-        print(
-            f"Will delete {_count(len(chosen))}{extra}, recorded "
-            f"{_when(chosen[0].started_at)} to {_when(chosen[-1].started_at)}:"
-        )
-        _print_entries(chosen[:PREVIEW_ROWS], as_json=False)
-        if len(chosen) > PREVIEW_ROWS:
-            print(f"  ... and {len(chosen) - PREVIEW_ROWS} more")
-    else:
-        print("The journal is empty; --all will only clear what remains in the files.")
-
-
-def _print_report(report: DeletionReport, as_json: bool, verb: str) -> int:
-    if as_json:
-        print_json(report.to_json_dict())
-    else:
-        print(f"{verb} {_count(report.deleted)} and {report.audio_removed} audio file"
-              f"{'s' if report.audio_removed != 1 else ''}.")  # fmt: skip
-        if report.erased:
-            print("Erased from the database files.")
-    if not report.erased:
-        print(f"assistant: error: deletion not yet erased from the files: {report.problem}",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    return 0
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _clean(text: str) -> str:
-    """Keep control characters (terminal escapes) in typed text off the owner's terminal."""
-    return _CONTROL.sub("?", text)
-
-
-def _when(t: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
-
-
-def _count(n: int) -> str:
-    return f"{n} interaction{'s' if n != 1 else ''}"
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-def _logging_state(stats: JournalStats) -> str:
-    policy = stats.policy
-    if policy.logging:
-        return "on"
-    if policy.paused_until:
-        return f"paused until {_when(policy.paused_until)}"
-    return f"off: {policy.not_logging_because}"
-
-
-def _policy_text(stats: JournalStats) -> str:
-    policy = stats.policy
-    text = (
-        f"text kept {_days(policy.retention_days)}, at most "
-        f"{policy.max_interactions} interactions; "
-    )
-    if policy.keep_audio:
-        return text + f"command audio kept {_days(policy.audio_retention_days)}"
-    return text + "command audio not kept"
-
-
-def _days(n: float) -> str:
-    return f"{n:g} day{'s' if n != 1 else ''}"
