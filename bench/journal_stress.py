@@ -40,6 +40,8 @@ class StressResult:
     """Deletions that said so honestly (the other process held the WAL)."""
     leaked: list[str] = field(default_factory=list)
     """Deleted markers found in a file after a deletion reported as erased."""
+    failed: list[str] = field(default_factory=list)
+    """Journal errors this process met (a busy database should never reach anyone)."""
     writer_acks: int = 0
     seconds: float = 0.0
     deletion_seconds: list[float] = field(default_factory=list)
@@ -96,6 +98,7 @@ class Scanner:
 
 def run_stress(work: Path, interactions: int, deletions: int, seed: int) -> StressResult:
     from assistant.config import load
+    from assistant.errors import JournalError
     from assistant.journal import Journal, Selection
     from assistant.record import Interaction
 
@@ -132,7 +135,11 @@ def run_stress(work: Path, interactions: int, deletions: int, seed: int) -> Stre
                 reply=f"noted {marker}",
                 audio=marker.encode() * 10 if rng.random() < 0.1 else None,
             )
-            row_id = journal.record(row)
+            try:
+                row_id = journal.record(row)
+            except JournalError as e:
+                result.failed.append(f"record: {e}")
+                row_id = None
             clock.offset = 0.0
             if row_id is not None:
                 live[row_id] = marker
@@ -143,7 +150,11 @@ def run_stress(work: Path, interactions: int, deletions: int, seed: int) -> Stre
                 continue
             route = ROUTES[result.deletions % len(ROUTES)]
             t0 = time.perf_counter()
-            report = _delete(route, journal, live, rng, Selection)
+            try:
+                report = _delete(route, journal, live, rng, Selection)
+            except JournalError as e:
+                result.failed.append(f"delete by {route}: {e}")
+                continue
             result.deletion_seconds.append(time.perf_counter() - t0)
             result.deletions += 1
             result.by_route[route] = result.by_route.get(route, 0) + 1
@@ -195,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                "deletion_median_s": times[len(times) // 2] if times else None,
                "deletion_max_s": times[-1] if times else None}  # fmt: skip
     print(json.dumps(summary))
-    return 1 if result.leaked else 0
+    return 1 if result.leaked or result.failed else 0
 
 
 if __name__ == "__main__":

@@ -270,3 +270,25 @@ def test_random_batched_deletions_by_every_route_leave_no_marker(tmp_path, seed)
             gone += expired(journal, live)
             assert found_in_files(data, gone) == [], f"after deleting by {route}"
         assert len(gone) > 40 and journal.verify().ok
+
+
+@pytest.mark.parametrize("fix", ["prune", "delete --all"])
+def test_the_fix_verify_recommends_clears_what_it_found(tmp_path, fix):
+    """`log verify` and `doctor` send the owner to `log prune`; it must clear the residue
+    (and so must `--all`)."""
+    data = tmp_path / "data"
+    config_file = write_config(tmp_path, data)
+    marker = new_marker()
+    with Journal.open(Config(data_dir=str(data)), sweep_every=None) as journal:
+        fill(journal, marker, time.time())
+    conn = sqlite3.connect(data / "journal.db", isolation_level=None)
+    conn.execute("PRAGMA secure_delete=OFF")  # a careless tool deletes the marked rows
+    conn.execute("DELETE FROM interactions WHERE transcript LIKE '%zebra%'")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert marker_hits(data, marker) and run_cli(config_file, "verify").returncode == 1
+    args = ["prune"] if fix == "prune" else ["delete", "--all", "--yes"]
+    run = run_cli(config_file, *args)
+    assert run.returncode == 0 and "Erased from the database files" in run.stdout, run.stderr
+    assert marker_hits(data, marker) == {}
+    assert run_cli(config_file, "verify").returncode == 0

@@ -179,7 +179,10 @@ def erase(
                 (json.dumps(ids),),
             )
     removed = remove_audio(audio_dir, [r[1] for r in rows if r[1]])
-    problem = rebuild_and_prove(conn, db_file, wait) if ids else checkpoint_truncate(conn, wait)
+    # "Everything" rebuilds even when no row is left: it also clears what older versions
+    # of the journal may have left in the file.
+    rebuild = ids or selection.everything
+    problem = rebuild_and_prove(conn, db_file, wait) if rebuild else checkpoint_truncate(conn, wait)
     return DeletionReport(
         deleted=len(ids), audio_removed=removed, erased=problem is None, problem=problem, ids=ids
     )
@@ -187,7 +190,12 @@ def erase(
 
 def rebuild_and_prove(conn: sqlite3.Connection, db_file: Path, wait: float) -> str | None:
     """Steps 3 to 5 of the module doc; None when the byte scan agrees, else why not."""
-    conn.execute("VACUUM")
+    try:
+        conn.execute("VACUUM")
+    except sqlite3.OperationalError as e:
+        # Busy or out of space: the rows are deleted but their old copies may remain.
+        # Reported as not erased, so the next sweep or `log prune` tries again.
+        return f"the database could not be rebuilt ({e}); run 'assistant log prune'"
     problem = checkpoint_truncate(conn, wait)
     if problem is not None:
         return problem
