@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.journal.residue import scan_locked
-from assistant.journal.store import COLUMNS, get_setting, set_setting, transaction
+from assistant.journal.store import COLUMNS, Entry, get_setting, set_setting, transaction
 
 log = logging.getLogger("assistant.journal")
 
@@ -117,7 +117,7 @@ class DeletionPlan:
 
     selection: Selection
     """Pinned to the rows that existed when the plan was made (`up_to_id`)."""
-    entries: tuple[Any, ...]
+    entries: tuple[Entry, ...]
     """The entries it selects now, oldest first."""
     missing_ids: tuple[int, ...]
     """Ids asked for by number that do not exist."""

@@ -89,6 +89,8 @@ def _check_target(path: Path, force: bool) -> None:
         info = os.lstat(path)
     except FileNotFoundError:
         return
+    if stat.S_ISDIR(info.st_mode):
+        raise JournalError(f"{path} is a folder; give the name of a file to create")
     if not force:
         raise JournalError(f"{path} already exists; add --force to replace it")
     if not stat.S_ISREG(info.st_mode):
