@@ -96,7 +96,9 @@ class Scanner:
         self.process.wait()
 
 
-def run_stress(work: Path, interactions: int, deletions: int, seed: int) -> StressResult:
+def run_stress(
+    work: Path, interactions: int, deletions: int, seed: int, writer_pace: float = 0.01
+) -> StressResult:
     from assistant.config import load
     from assistant.errors import JournalError
     from assistant.journal import Journal, Selection
@@ -112,7 +114,7 @@ def run_stress(work: Path, interactions: int, deletions: int, seed: int) -> Stre
     journal = Journal.open(load(str(config_path)), clock, sweep_every=None)
     writer = subprocess.Popen(
         [sys.executable, str(WRITER), str(config_path), "insert", "--count", "0", "--audio",
-         "--pace", "0.01"],
+         "--pace", str(writer_pace)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     scanner = Scanner(data)
