@@ -181,7 +181,8 @@ def erase(
     removed = remove_audio(audio_dir, [r[1] for r in rows if r[1]])
     # "Everything" rebuilds even when no row is left: it also clears what older versions
     # of the journal may have left in the file.
-    rebuild = ids or selection.everything
+    # A store without a file (the switched-off journal's) has nothing on disk to rebuild.
+    rebuild = (ids or selection.everything) and db_file.exists()
     problem = rebuild_and_prove(conn, db_file, wait) if rebuild else checkpoint_truncate(conn, wait)
     return DeletionReport(
         deleted=len(ids), audio_removed=removed, erased=problem is None, problem=problem, ids=ids
