@@ -103,7 +103,7 @@ def test_read_only_log_commands_skip_the_integrity_check(tmp_path, monkeypatch, 
         checked.append(str(path))
         return None
 
-    monkeypatch.setattr("assistant.journal.journal.check_health", counting_check)
+    monkeypatch.setattr("assistant.journal.store.check_health", counting_check)
     for command in (["list"], ["search", "jazz"], ["stats"], ["show", "1"]):
         assert main(["--config", str(config), "log", *command]) == 0
     assert checked == []

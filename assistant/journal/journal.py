@@ -45,17 +45,14 @@ from assistant.journal.store import (
     Entry,
     JournalStatus,
     WallClock,
-    check_health,
-    connect,
     describe_error,
     entry_from_row,
     get_setting,
     insert,
     migrate,
-    move_aside,
+    open_database,
     set_setting,
 )
-from assistant.paths import ensure_private_dir
 from assistant.record import Interaction, Source
 
 log = logging.getLogger("assistant.journal")
@@ -135,16 +132,9 @@ class Journal:
         return journal
 
     def _open_store(self) -> sqlite3.Connection:
-        ensure_private_dir(self.data_dir)
-        problem = check_health(self.db_path) if self.check_health else None
-        if problem:
-            self.moved_aside = move_aside(self.db_path, self.clock.time())
-            log.warning(
-                "journal: %s was damaged (%s); it was moved to %s and kept; "
-                "a new journal was started",
-                self.db_path, problem, self.moved_aside,
-            )  # fmt: skip
-        return connect(self.db_path)
+        conn, moved = open_database(self.db_path, self.clock.time(), self.check_health)
+        self.moved_aside = moved or self.moved_aside
+        return conn
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is not None:

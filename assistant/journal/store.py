@@ -211,6 +211,21 @@ def connect_memory() -> sqlite3.Connection:
     return conn
 
 
+def open_database(path: Path, now: float, check: bool) -> tuple[sqlite3.Connection, Path | None]:
+    """Connect to the journal at `path`; first, when `check`, move a damaged file aside
+    (kept, never deleted). Returns the connection and where a damaged file went."""
+    ensure_private_dir(path.parent)
+    problem = check_health(path) if check else None
+    moved = None
+    if problem:
+        moved = move_aside(path, now)
+        log.warning(
+            "journal: %s was damaged (%s); it was moved to %s and kept; a new journal was started",
+            path, problem, moved,
+        )  # fmt: skip
+    return connect(path), moved
+
+
 def contains_text(value: str | None, text: str) -> bool:
     """SQL function: case-insensitive substring test that also folds non-ASCII letters."""
     return value is not None and text.casefold() in value.casefold()
