@@ -97,8 +97,15 @@ class Scanner:
 
 
 def run_stress(
-    work: Path, interactions: int, deletions: int, seed: int, writer_pace: float = 0.01
+    work: Path,
+    interactions: int,
+    deletions: int,
+    seed: int,
+    writer_pace: float = 0.01,
+    max_interactions: int | None = None,
 ) -> StressResult:
+    """With `max_interactions` the journal is kept full, so the sweep after each write
+    expires the oldest rows too, as on a device in use (default: no count limit)."""
     from assistant.config import load
     from assistant.errors import JournalError
     from assistant.journal import Journal, Selection
@@ -108,7 +115,7 @@ def run_stress(
     data = work / "data"
     config_path = work / "assistant.yaml"
     policy = {"keep_audio": True, "audio_retention_days": 3650, "retention_days": 30,
-              "max_interactions": 10_000_000}  # fmt: skip
+              "max_interactions": max_interactions or 10_000_000}  # fmt: skip
     config_path.write_text(yaml.safe_dump({"data_dir": str(data), "journal": policy}))
     clock = Clock()
     journal = Journal.open(load(str(config_path)), clock, sweep_every=None)
@@ -190,8 +197,11 @@ def _delete(route: str, journal, live: dict[int, str], rng: random.Random, Selec
     if route == "retention":
         return journal.prune()
     start = rng.randrange(len(ids))
+    # The ids may have expired meanwhile (the other process's sweep): then none is chosen.
     chosen = journal.entries(Selection(ids=tuple(ids[start : start + rng.randint(1, 4)])),
                              oldest_first=True)  # fmt: skip
+    if not chosen:
+        return journal.delete_ids([])
     return journal.delete_range(chosen[0].started_at, chosen[-1].started_at + 0.0005)
 
 
@@ -200,9 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interactions", type=int, default=5000)
     parser.add_argument("--deletions", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-interactions", type=int, help="keep the journal full at N")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
-        result = run_stress(Path(work), args.interactions, args.deletions, args.seed)
+        result = run_stress(
+            Path(work),
+            args.interactions,
+            args.deletions,
+            args.seed,
+            max_interactions=args.max_interactions,
+        )
     times = sorted(result.deletion_seconds)
     summary = {**asdict(result), "deletion_seconds": None,
                "deletion_median_s": times[len(times) // 2] if times else None,
