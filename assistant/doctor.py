@@ -475,36 +475,36 @@ def check_journal(config: config_module.Config) -> Check:
     return _judge_journal(name, status, report, journal.moved_aside)
 
 
-def _judge_journal(name: str, status, report: dict[str, Any], moved_aside: Path | None) -> Check:
+def _judge_journal(name: str, status, report: Any, moved_aside: Path | None) -> Check:
     if moved_aside is not None:
         return failed(
             name,
             f"the journal was damaged; it was moved to {moved_aside} and a new one started",
             f"nothing to repair; delete {moved_aside} when you no longer need it",
         )
-    if report["integrity"] != ["ok"]:
+    if report.integrity != ("ok",):
         return failed(
             name,
-            "integrity check failed: " + "; ".join(report["integrity"][:3]),
+            "integrity check failed: " + "; ".join(report.integrity[:3]),
             "stop the assistant and start it again: a damaged journal is moved aside "
             "(kept) and a new one started",
         )
-    if report["residue"] or report["erasure_pending"] or report["audio_unreferenced"]:
+    if report.residue or report.erasure_pending or report.audio_unreferenced:
         return failed(
             name, "deleted content is not yet fully erased from the files", "assistant log prune"
         )
-    if report["audio_missing"]:
+    if report.audio_missing:
         return failed(
             name,
-            f"{len(report['audio_missing'])} kept recordings are missing",
+            f"{len(report.audio_missing)} kept recordings are missing",
             "assistant log prune, then assistant log verify",
         )
     if not status.logging and status.reason and status.reason.startswith("cannot log"):
         return failed(name, status.reason, "free some space, and check the data directory (above)")
     notes = []
-    if report["damaged_copies"]:
-        notes.append(f"damaged copies kept: {', '.join(report['damaged_copies'])}")
-    if not report["wal_cleared"]:
+    if report.damaged_copies:
+        notes.append(f"damaged copies kept: {', '.join(report.damaged_copies)}")
+    if not report.wal_cleared:
         notes.append("deleted content not checked: another program kept the journal busy")
     state = "logging" if status.logging else f"not logging ({status.reason})"
     if notes:

@@ -10,9 +10,9 @@ transaction), growing one into the next. At each size:
   BEGIN IMMEDIATE transaction per row, interleaved, median;
 - `assistant log list` and `assistant log search` (a word that is in no row: a full scan)
   as the owner runs them, against a bare Python process running the equivalent query;
-- deleting the oldest 100k rows (all of them in the smallest journal) with
-  `Journal.delete` (secure deletion and the WAL checkpoint) against the same DELETE and
-  checkpoint in bare sqlite3, each on its own copy of the file;
+- deleting the oldest 100k rows (all of them in the smallest journal), and deleting one
+  row, with `Journal.delete` (secure deletion, VACUUM, WAL checkpoint, byte scan) against
+  the same DELETE and checkpoint in bare sqlite3, each on its own copy of the file;
 - the database size per 1k interactions.
 """
 
@@ -313,6 +313,66 @@ def _delete_costs(
     return journal_seconds, bare_seconds, report.deleted
 
 
+def _erase_one_costs(ctx: Context, db: Path) -> tuple[float, float]:
+    """Seconds to delete one interaction with the journal (rebuild and byte scan), and with
+    bare sqlite3 (secure DELETE + checkpoint), each on its own copy: what the retention
+    sweep pays after a write once the journal is full."""
+    from assistant.journal import Journal
+
+    copies = {}
+    for name in ("journal", "bare"):
+        directory = ctx.scratch(f"erase-one-{name}")
+        shutil.rmtree(directory)
+        (directory / "data").mkdir(parents=True, mode=0o700)
+        shutil.copy(db, directory / "data" / "journal.db")
+        copies[name] = directory
+    config = load_config(write_config(copies["journal"], extra=RETENTION))
+    journal = Journal.open(config, sweep_every=None)
+    try:
+        victim = journal.entries(limit=1, oldest_first=True)[0].id
+        began = time.perf_counter()
+        report = journal.delete_ids([victim])
+        journal_seconds = time.perf_counter() - began
+    finally:
+        journal.close()
+    if not report.erased:
+        raise RuntimeError(f"the deletion was not erased: {report.problem}")
+    conn = _bare_connection(copies["bare"] / "data" / "journal.db")
+    try:
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM interactions WHERE id = (SELECT min(id) FROM interactions)")
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        bare_seconds = time.perf_counter() - began
+    finally:
+        conn.close()
+    for directory in copies.values():
+        shutil.rmtree(directory)
+    return journal_seconds, bare_seconds
+
+
+FULL_AT = 10_000
+"""The default `journal.max_interactions`."""
+
+
+def _full_journal_record_costs(ctx: Context, repeats: int) -> tuple[list[float], list[float]]:
+    """Journal.record on a journal full at the default limit, where the sweep after each
+    write expires the oldest rows (in batches of 1%, each batch erased and proven), against
+    a bare insert into the same file."""
+    directory = ctx.scratch("journal-full")
+    config = load_config(write_config(directory))  # the default retention
+    from assistant.journal import Journal
+
+    Journal.open(config, sweep_every=None).close()
+    db = config.data_path / "journal.db"
+    _grow(db, FULL_AT, time.time() - 60, FULL_AT)
+    try:
+        return _record_costs(config, db, repeats)
+    finally:
+        shutil.rmtree(directory)
+
+
 def _label(n: int) -> str:
     return f"{n // 1_000_000}M rows" if n >= 1_000_000 else f"{n // 1000}k rows"
 
@@ -363,8 +423,17 @@ def journal(ctx: Context) -> Section:
             imports = _imports(config_path, directory)
         deleting = min(scale.journal_delete_rows, size)
         journal_s, bare_s, deleted = _delete_costs(ctx, db, deleting, newest_at, total)
+        one_s, bare_one_s = _erase_one_costs(ctx, db)
         section.add(
-            f"delete {_label(deleting).replace(' rows', '')} rows, secure + checkpoint",
+            "delete 1 row, erased and proven (rebuild + byte scan)",
+            one_s * 1000,
+            "ms",
+            case,
+            bare_one_s * 1000,
+            "bare sqlite3 secure DELETE + checkpoint",
+        )
+        section.add(
+            f"delete {_label(deleting).replace(' rows', '')} rows, erased and proven",
             journal_s,
             "s",
             case,
@@ -390,6 +459,16 @@ def journal(ctx: Context) -> Section:
         }
         # The record measurements added rows; the next size is grown from the exact count.
         _trim_to(db, size)
+    full_ms, full_bare_ms = _full_journal_record_costs(ctx, max(FULL_AT // 100 * 2, 10))
+    section.add(
+        "Journal.record on a full journal (mean; expiry erased in 1% batches)",
+        sum(full_ms) / len(full_ms),
+        "ms",
+        "10k rows, default limit",
+        sum(full_bare_ms) / len(full_bare_ms),
+        "bare sqlite3 insert, same settings",
+    )
+    section.details["full_journal_record_ms"] = full_ms
     heavy = sorted({name.split(".")[0] for name in imports or []} & set(HEAVY_MODULES))
     section.add(
         "heavy libraries imported by assistant log list",

@@ -45,7 +45,9 @@ def test_an_interaction_reads_back_with_every_field(tmp_path):
             outcome=Outcome.HANDLED,
             timings_ms={"listen": 812.5, "recognize": 61.0},
         )
-        typed = Interaction(source=Source.TYPED, transcript="what time is it", outcome=Outcome.HANDLED)
+        typed = Interaction(
+            source=Source.TYPED, transcript="what time is it", outcome=Outcome.HANDLED
+        )
         false_wake = Interaction(wake_word="hey_jarvis", wake_score=0.51, outcome=Outcome.NO_SPEECH)
         ids = [journal.record(i) for i in (spoken, typed, false_wake)]
 
@@ -116,7 +118,7 @@ def test_switched_off_journal_writes_nothing_at_all(tmp_path):
     assert journal.record(Interaction(transcript="hello", audio=b"\0\0")) is None
     assert journal.pause(60) > time.time()
     assert not journal.status().logging
-    assert journal.policy_summary()["interactions"] == 0
+    assert journal.policy_summary().interactions == 0
     journal.close()
     assert not (tmp_path / "data").exists()
 
@@ -136,10 +138,14 @@ def test_retention_by_age_after_the_sweep_and_after_a_restart(tmp_path):
     clock = ManualClock(1_790_000_000)
     policy = {"retention_days": 30, "keep_audio": True, "audio_retention_days": 1}
     with open_journal(tmp_path, clock, **policy) as journal:
-        first = journal.record(Interaction(started_at=clock.time(), transcript="a", audio=b"\1\0" * 400))
+        first = journal.record(
+            Interaction(started_at=clock.time(), transcript="a", audio=b"\1\0" * 400)
+        )
         audio = journal.get(first).audio_path
         clock.advance(2 * DAY)
-        second = journal.record(Interaction(started_at=clock.time(), transcript="b", audio=b"\2\0" * 400))
+        second = journal.record(
+            Interaction(started_at=clock.time(), transcript="b", audio=b"\2\0" * 400)
+        )
         # The sweep after that write took the first audio (1 day) but not its text (30 days).
         assert journal.get(first).audio_path is None and not os.path.exists(audio)
         assert journal.get(second).audio_path is not None
@@ -207,10 +213,10 @@ def test_policy_summary_answers_what_is_kept(tmp_path):
         journal.record(Interaction(started_at=clock.time() - 100, transcript="a"))
         journal.record(Interaction(started_at=clock.time(), transcript="b"))
         summary = journal.policy_summary()
-    assert summary["retention_days"] == 7 and summary["max_interactions"] == 50
-    assert summary["keep_audio"] is False and summary["audio_retention_days"] == 1
-    assert summary["interactions"] == 2 and summary["oldest"] == clock.time() - 100
-    assert summary["logging"] is True
+    assert summary.retention_days == 7 and summary.max_interactions == 50
+    assert summary.keep_audio is False and summary.audio_retention_days == 1
+    assert summary.interactions == 2 and summary.oldest == clock.time() - 100
+    assert summary.logging is True
 
 
 def test_matching_ignores_case_and_covers_replies_and_slots(tmp_path):
@@ -271,10 +277,18 @@ def test_a_journal_of_the_first_schema_is_upgraded_in_place(tmp_path):
     db = tmp_path / "data" / "journal.db"
     with sqlite3.connect(db) as conn:  # what version 0.1's first schema left on disk
         conn.execute("DROP INDEX interactions_kept_audio")
+        conn.execute("DROP TRIGGER interactions_count_insert")
+        conn.execute("DROP TRIGGER interactions_count_delete")
+        conn.execute("DROP TABLE row_count")
+        conn.execute("ALTER TABLE interactions DROP COLUMN room")
         conn.execute("DELETE FROM schema_migrations WHERE version > 1")
     with open_journal(tmp_path) as journal:
         assert journal.get(kept).transcript == "from the first version"
     with sqlite3.connect(db) as conn:
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
-    assert "interactions_kept_audio" in indexes and versions == [1, 2]
+        counted = conn.execute("SELECT n FROM row_count").fetchone()[0]
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(interactions)")}
+    assert "interactions_kept_audio" in indexes and versions == [1, 2, 3, 4]
+    assert "room" in columns
+    assert counted == 1

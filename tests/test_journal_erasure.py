@@ -3,6 +3,8 @@ its -wal/-shm/-journal companions, the audio folder and the temp directory."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import sqlite3
 import subprocess
@@ -15,7 +17,7 @@ import pytest
 from journal_writer import WRITER, ManualClock, interaction, marker_hits, write_config
 
 from assistant.config import Config, JournalConfig
-from assistant.journal import Journal
+from assistant.journal import Journal, Selection
 from assistant.record import Interaction
 
 DAY = 86400.0
@@ -37,9 +39,7 @@ def marked(marker: str, started_at: float) -> Interaction:
 
 
 def ordinary(i: int, started_at: float) -> Interaction:
-    row = interaction(i, None, audio=True)
-    row.started_at = started_at
-    return row
+    return dataclasses.replace(interaction(i, None, audio=True), started_at=started_at)
 
 
 def fill(journal: Journal, marker: str, now: float) -> list[int]:
@@ -119,7 +119,7 @@ def test_each_way_of_deleting_erases_the_marker(tmp_path, way):
     assert marker_hits(data, marker, private_tmp) == {}  # while the journal is still open
     remaining = journal.last(1000)
     assert len(remaining) == (0 if way == "all" else total - 3)
-    assert journal.verify()["ok"]
+    assert journal.verify().ok
     journal.close()
     assert marker_hits(data, marker, private_tmp) == {}
 
@@ -191,3 +191,104 @@ def test_verify_finds_deleted_words_left_behind(tmp_path):
     run = run_cli(config_file, "verify")
     assert run.returncode == 1
     assert "Deleted content:      FOUND" in run.stdout
+
+
+ROUTES = ("ids", "range", "matching", "retention", "voice")
+
+
+def varied(rng, marker: str, at: float) -> Interaction:
+    """An interaction of random length (a word to several pages) carrying `marker`."""
+    words = " ".join(rng.choice(("set", "timer", "기린", "lights", "kitchen", "grandma"))
+                     for _ in range(int(rng.expovariate(1 / 60)) + 1))  # fmt: skip
+    return Interaction(
+        started_at=at,
+        transcript=f"{words} {marker}",
+        slots={"note": marker},
+        reply=f"noted {marker}",
+        audio=marker.encode() * 20 if rng.random() < 0.2 else None,
+    )
+
+
+def delete_by(route: str, journal: Journal, clock: ManualClock, live: dict[int, str], rng):
+    """Delete a random batch of live rows by `route`; returns the deletion report."""
+    ids = sorted(live)
+    if route == "ids":
+        return journal.delete_ids(rng.sample(ids, min(len(ids), rng.randint(1, 8))))
+    if route == "matching":
+        return journal.delete_matching(live[rng.choice(ids)].upper())
+    if route == "voice":  # "delete what I just said": the privacy skill's call
+        return journal.delete_ids([journal.last(1)[0].id])
+    start = rng.randrange(len(ids))
+    chosen = ids[start : start + rng.randint(1, 6)]
+    times = {e.id: e.started_at for e in journal.entries(Selection(ids=tuple(chosen)))}
+    if route == "range":
+        return journal.delete_range(times[chosen[0]], times[chosen[-1]] + 0.001)
+    # retention: the clock moves until the oldest rows are older than the limit
+    third_oldest = journal.entries(limit=3, oldest_first=True)[-1].started_at
+    clock.t = max(clock.t, third_oldest + 30 * DAY + 0.001)
+    return journal.prune()
+
+
+def found_in_files(data_dir: Path, markers: list[str]) -> list[str]:
+    """The markers whose UTF-8 bytes are in any file of the data directory."""
+    contents = [p.read_bytes() for p in data_dir.rglob("*") if p.is_file()]
+    return [m for m in markers if any(m.encode() in c for c in contents)]
+
+
+def expired(journal: Journal, live: dict[int, str]) -> list[str]:
+    """Markers of rows no longer stored (deleted, or expired by the sweep after a write)."""
+    present = {e.id for e in journal.iter_entries()}
+    return [live.pop(row_id) for row_id in sorted(live) if row_id not in present]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_batched_deletions_by_every_route_leave_no_marker(tmp_path, seed):
+    """Rows moved between pages while alive leave copies in unused space; none may
+    survive their deletion, by any route."""
+    import random
+
+    rng = random.Random(seed)
+    data = tmp_path / "data"
+    clock = ManualClock(1_790_000_000.0)
+    config = Config(data_dir=str(data), journal=JournalConfig(keep_audio=True,
+                                                              audio_retention_days=3650))  # fmt: skip
+    live: dict[int, str] = {}
+    gone: list[str] = []
+    with Journal.open(config, clock, sweep_every=None) as journal:
+        for i in range(500):
+            clock.advance(1)
+            marker = f"mk{seed}x{i}q{rng.getrandbits(32):08x}"
+            live[journal.record(varied(rng, marker, clock.t))] = marker
+            if rng.random() > 0.2:
+                continue
+            gone += expired(journal, live)
+            route = ROUTES[i % len(ROUTES)] if i < 60 else rng.choice(ROUTES)
+            report = delete_by(route, journal, clock, live, rng)
+            assert report.erased, report.problem
+            assert report.deleted > 0 or route == "retention"
+            gone += expired(journal, live)
+            assert found_in_files(data, gone) == [], f"after deleting by {route}"
+        assert len(gone) > 40 and journal.verify().ok
+
+
+@pytest.mark.parametrize("fix", ["prune", "delete --all"])
+def test_the_fix_verify_recommends_clears_what_it_found(tmp_path, fix):
+    """`log verify` and `doctor` send the owner to `log prune`; it must clear the residue
+    (and so must `--all`)."""
+    data = tmp_path / "data"
+    config_file = write_config(tmp_path, data)
+    marker = new_marker()
+    with Journal.open(Config(data_dir=str(data)), sweep_every=None) as journal:
+        fill(journal, marker, time.time())
+    conn = sqlite3.connect(data / "journal.db", isolation_level=None)
+    conn.execute("PRAGMA secure_delete=OFF")  # a careless tool deletes the marked rows
+    conn.execute("DELETE FROM interactions WHERE transcript LIKE '%zebra%'")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    assert marker_hits(data, marker) and run_cli(config_file, "verify").returncode == 1
+    args = ["prune"] if fix == "prune" else ["delete", "--all", "--yes"]
+    run = run_cli(config_file, *args)
+    assert run.returncode == 0 and "Erased from the database files" in run.stdout, run.stderr
+    assert marker_hits(data, marker) == {}
+    assert run_cli(config_file, "verify").returncode == 0

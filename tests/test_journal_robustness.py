@@ -80,7 +80,7 @@ def test_owner_deletes_while_the_service_inserts(tmp_path):
     assert present == acked - deleted  # nothing acknowledged lost, nothing deleted back
     with Journal.open(Config(data_dir=str(data), journal=JournalConfig(keep_audio=True)),
                       sweep_every=None) as journal:  # fmt: skip
-        assert journal.verify()["ok"]
+        assert journal.verify().ok
 
 
 def test_killing_the_writer_at_random_moments_loses_nothing_acknowledged(tmp_path):
@@ -146,8 +146,8 @@ def test_a_damaged_journal_is_moved_aside_kept_and_replaced(tmp_path, caplog):
         assert journal.last(5) == []  # a new journal, which works
         assert journal.record(Interaction(transcript="hello again")) is not None
         report = journal.verify()
-        assert report["integrity"] == ["ok"] and not report["ok"]
-        assert report["damaged_copies"] == [str(journal.moved_aside)]
+        assert report.integrity == ("ok",) and not report.ok
+        assert report.damaged_copies == (str(journal.moved_aside),)
         moved = journal.moved_aside
     config_file = write_config(tmp_path, data)
     run = subprocess.run(

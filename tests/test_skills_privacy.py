@@ -156,7 +156,7 @@ def test_with_the_journal_switched_off_it_says_so(tmp_path):
 # ----- "delete what I just said" deletes what the person said -------------------------
 
 
-def spoken(journal, text, outcome=Outcome.HANDLED, seconds_ago=0.0, language="en"):
+def spoken(journal, text, outcome=Outcome.HANDLED, seconds_ago=0.0, language="en", room=None):
     """A voice interaction as the pipeline records it (the audio front is not needed)."""
     return journal.record(
         Interaction(
@@ -167,6 +167,7 @@ def spoken(journal, text, outcome=Outcome.HANDLED, seconds_ago=0.0, language="en
             transcript=text,
             outcome=outcome,
             intent="TimerStart" if outcome is Outcome.HANDLED and text else None,
+            room=room,
         )
     )
 
@@ -273,3 +274,20 @@ def test_korean_deleting_today_asks_first(tmp_path):
             assert journal.last(10) == []
         finally:
             assistant.close()
+
+
+def test_each_room_deletes_what_was_said_in_that_room(setup):
+    assistant, journal, data_dir = setup
+    here, kitchen = marker(), marker()
+    spoken(journal, f"what time is it {here}", seconds_ago=30)
+    spoken(journal, f"set a timer for pasta {kitchen}", seconds_ago=10, room="kitchen")
+
+    result = assistant.dispatcher.dispatch("delete what i just said", Source.VOICE, "kitchen")
+    assert result.reply.text == f"Deleted: set a timer for pasta {kitchen}."
+    assert files_containing(data_dir, kitchen) == []
+    # The kitchen's own history is now empty; the speaker's own entry was not touched.
+    again = assistant.dispatcher.dispatch("delete that too", Source.VOICE, "kitchen")
+    assert again.reply.text == "There is nothing you just said in the history."
+    assert [e.transcript for e in journal.last(5)] == [f"what time is it {here}"]
+    own = assistant.dispatcher.dispatch("delete what i just said", Source.VOICE)
+    assert own.reply.text == f"Deleted: what time is it {here}."

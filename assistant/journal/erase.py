@@ -1,31 +1,41 @@
 """Deletion that erases: one code path for the owner's commands, the voice and retention.
 
-Erasing takes three steps, in this order:
-1. delete the rows in one write transaction (`secure_delete` zeroes their bytes in the
-   pages it rewrites);
-2. `wal_checkpoint(TRUNCATE)`: copy the rewritten pages into the database file and cut
-   the WAL, which still holds the old page images, to zero bytes. If another connection
-   is reading an older snapshot the WAL cannot be cut; we retry briefly and otherwise
-   report the erasure as incomplete, never as done;
-3. remove the audio files of the deleted rows.
+`secure_delete` zeroes a deleted row where it lies, but not the copies SQLite left
+behind earlier, while the row was alive: when a page is rebalanced, cells move to other
+pages and their old bytes stay in the unallocated gap of the page they left. Random
+deletions after a few hundred interactions left such copies here. So erasing is:
 
-`scan_residue` checks the result without knowing what was deleted: in a database
-written with `secure_delete`, every byte that holds no live data must be zero.
+1. delete the rows in one write transaction;
+2. remove the audio files of the deleted rows;
+3. `VACUUM`: SQLite rebuilds the database from the live rows only and writes every page
+   of the file anew (through the WAL); the file is cut to the new size;
+4. `wal_checkpoint(TRUNCATE)`: copy those pages into the database file and cut the WAL,
+   which holds the old and new page images, to zero bytes;
+5. the byte scan (`residue.scan_locked`): under the write lock with an empty WAL, no
+   byte of the file outside live data may hold text or, in free space, anything but zero.
+
+Only when step 5 agrees is the deletion reported as erased. If another connection is
+reading an older snapshot, the WAL cannot be cut: we retry briefly and otherwise report
+the erasure as incomplete, never as done.
+
+VACUUM is done in place rather than into a new file renamed over the old one: the
+service and the owner's commands hold the database open at the same time, and a rename
+would leave them writing to a file that no longer has a name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-import re
 import sqlite3
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.journal.store import transaction
+from assistant.journal.residue import scan_locked
+from assistant.journal.store import COLUMNS, Entry, get_setting, set_setting, transaction
 
 log = logging.getLogger("assistant.journal")
 
@@ -44,6 +54,9 @@ class Selection:
     everything: bool = False
     up_to_id: int | None = None
     """Only rows that existed when the owner was shown the selection."""
+    in_room: bool = False
+    """Only what the speaker of `room` heard (`room` None: the assistant's own speaker)."""
+    room: str | None = None
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL condition on `interactions` and its named parameters."""
@@ -67,12 +80,15 @@ class Selection:
         if self.up_to_id is not None:
             clauses.append("id <= :up_to_id")
             params["up_to_id"] = int(self.up_to_id)
+        if self.in_room:
+            clauses.append("room IS :room")
+            params["room"] = self.room
         if not clauses and not self.everything:
             raise ValueError("an empty selection would delete everything; say so explicitly")
         return (" AND ".join(clauses) or "1"), params
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeletionReport:
     deleted: int = 0
     """Interactions deleted."""
@@ -82,7 +98,10 @@ class DeletionReport:
     """True when the WAL was checkpointed and truncated: no old copy remains in the files."""
     problem: str | None = None
     """Why the erasure is incomplete, in words for the owner."""
-    ids: list[int] = field(default_factory=list)
+    ids: tuple[int, ...] = field(default_factory=tuple)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "ids": list(self.ids)}
 
     def merge(self, other: DeletionReport) -> DeletionReport:
         return DeletionReport(
@@ -92,6 +111,29 @@ class DeletionReport:
             problem=self.problem or other.problem,
             ids=self.ids + other.ids,
         )
+
+    def failed(self, problem: str) -> DeletionReport:
+        """The same deletion, reported as not (yet) erased."""
+        return dataclasses.replace(self, erased=False, problem=problem)
+
+
+@dataclass(frozen=True)
+class DeletionPlan:
+    """What a deletion will take, as shown to the owner before asking."""
+
+    selection: Selection
+    """Pinned to the rows that existed when the plan was made (`up_to_id`)."""
+    entries: tuple[Entry, ...]
+    """The entries it selects now, oldest first."""
+    missing_ids: tuple[int, ...]
+    """Ids asked for by number that do not exist."""
+
+
+WAL_BUSY = (
+    "another program is still reading an older state of the journal, so its write-ahead "
+    "log (which may still hold the deleted words) could not be cleared; close it and run "
+    "'assistant log prune'"
+)
 
 
 def checkpoint_truncate(conn: sqlite3.Connection, wait: float) -> str | None:
@@ -109,11 +151,7 @@ def checkpoint_truncate(conn: sqlite3.Connection, wait: float) -> str | None:
             if not busy:
                 return None
             if time.monotonic() >= deadline:
-                return (
-                    "another program is still reading an older state of the journal, so its "
-                    "write-ahead log (which may still hold the deleted words) could not be "
-                    "cleared; close it and run 'assistant log prune'"
-                )
+                return WAL_BUSY
             time.sleep(0.05)
     finally:
         conn.execute(f"PRAGMA busy_timeout={int(saved)}")
@@ -132,7 +170,7 @@ def remove_audio(audio_dir: Path, names: list[str]) -> int:
 
 
 def erase(
-    conn: sqlite3.Connection, audio_dir: Path, selection: Selection, wait: float
+    conn: sqlite3.Connection, db_file: Path, audio_dir: Path, selection: Selection, wait: float
 ) -> DeletionReport:
     """Delete the selected interactions and erase them from the files (see module doc)."""
     where, params = selection.where()
@@ -140,17 +178,44 @@ def erase(
         rows = conn.execute(
             f"SELECT id, audio_file FROM interactions WHERE {where} ORDER BY id", params
         ).fetchall()
-        ids = [r[0] for r in rows]
+        ids = tuple(r[0] for r in rows)
         if ids:
             conn.execute(
                 "DELETE FROM interactions WHERE id IN (SELECT value FROM json_each(?))",
                 (json.dumps(ids),),
             )
-    problem = checkpoint_truncate(conn, wait)
     removed = remove_audio(audio_dir, [r[1] for r in rows if r[1]])
+    # "Everything" rebuilds even when no row is left: it also clears what older versions
+    # of the journal may have left in the file.
+    # A store without a file (the switched-off journal's) has nothing on disk to rebuild.
+    rebuild = (ids or selection.everything) and db_file.exists()
+    problem = rebuild_and_prove(conn, db_file, wait) if rebuild else checkpoint_truncate(conn, wait)
     return DeletionReport(
         deleted=len(ids), audio_removed=removed, erased=problem is None, problem=problem, ids=ids
     )
+
+
+def rebuild_and_prove(conn: sqlite3.Connection, db_file: Path, wait: float) -> str | None:
+    """Steps 3 to 5 of the module doc; None when the byte scan agrees, else why not."""
+    try:
+        conn.execute("VACUUM")
+    except sqlite3.OperationalError as e:
+        # Busy or out of space: the rows are deleted but their old copies may remain.
+        # Reported as not erased, so the next sweep or `log prune` tries again.
+        return f"the database could not be rebuilt ({e}); run 'assistant log prune'"
+    problem = checkpoint_truncate(conn, wait)
+    if problem is not None:
+        return problem
+    residue, scanned = scan_locked(conn, db_file, wait, checkpoint_truncate)
+    if not scanned:
+        return WAL_BUSY
+    if residue:
+        log.warning("journal: %d places of %s still hold deleted bytes", len(residue), db_file)
+        return (
+            f"the byte scan still found content in {len(residue)} places of the database "
+            "file; run 'assistant log verify'"
+        )
+    return None
 
 
 def expire_audio(
@@ -191,116 +256,44 @@ def remove_orphan_audio(conn: sqlite3.Connection, audio_dir: Path) -> int:
     return remove_audio(audio_dir, orphans)
 
 
-# --- residue scan -------------------------------------------------------------------------
+def settle(
+    conn: sqlite3.Connection, db_file: Path, report: DeletionReport, now: float, wait: float
+) -> DeletionReport:
+    """Remember an incomplete erasure, and finish an earlier one once the WAL is free."""
+    pending = get_setting(conn, "erasure_pending") is not None
+    if not report.erased:
+        if not pending:
+            set_setting(conn, "erasure_pending", repr(now))
+        return report
+    if not pending:
+        return report
+    set_setting(conn, "erasure_pending", None)
+    problem = rebuild_and_prove(conn, db_file, wait)
+    if problem is not None:
+        set_setting(conn, "erasure_pending", repr(now))
+        return report.failed(problem)
+    return report
 
 
-MIN_TEXT_RUN = 6
-MIN_TEXT_CHARS = 4
-
-
-@dataclass
-class Residue:
-    page: int
-    kind: str
-    """'free page', 'free block', 'unallocated space' or 'freelist trunk'."""
-    nonzero_bytes: int
-    """Bytes that should be zero (free pages and blocks) or text-like bytes (gaps)."""
-
-
-def scan_residue(db_file: Path, root_pages: list[int]) -> list[Residue]:
-    """Places in the database file where bytes that hold no live data are not zero.
-
-    Walks every b-tree from its root page and the freelist. Call it while no other
-    connection can change the file (write lock held, WAL empty).
-    """
-    data = db_file.read_bytes()
-    if len(data) < 100:
-        return []
-    page_size = struct.unpack(">H", data[16:18])[0]
-    page_size = 65536 if page_size == 1 else page_size
-    usable = page_size - data[20]
-
-    def page(n: int) -> bytes:
-        return data[(n - 1) * page_size : n * page_size]
-
-    found: list[Residue] = []
-    seen: set[int] = set()
-    stack = list(root_pages)
-    while stack:
-        number = stack.pop()
-        if number in seen or number < 1 or number * page_size > len(data):
-            continue
-        seen.add(number)
-        found.extend(_scan_btree_page(number, page(number), usable, stack))
-    found.extend(_scan_freelist(data, page, page_size, usable))
-    return found
-
-
-def _scan_btree_page(number: int, raw: bytes, usable: int, children: list[int]) -> list[Residue]:
-    base = 100 if number == 1 else 0
-    kind = raw[base]
-    if kind not in (2, 5, 10, 13):
-        return []
-    interior = kind in (2, 5)
-    header = 12 if interior else 8
-    n_cells = struct.unpack(">H", raw[base + 3 : base + 5])[0]
-    content = struct.unpack(">H", raw[base + 5 : base + 7])[0] or 65536
-    pointers = [
-        struct.unpack(">H", raw[p : p + 2])[0]
-        for p in range(base + header, base + header + 2 * n_cells, 2)
-    ]
-    if interior:
-        children.append(struct.unpack(">I", raw[base + 8 : base + 12])[0])
-        children.extend(struct.unpack(">I", raw[p : p + 4])[0] for p in pointers)
-    found = []
-    # The unallocated gap keeps stale cell pointers and child-page numbers after a page is
-    # rebalanced (SQLite zeroes deleted cells, not moved ones): binary, never words. Text
-    # found there is residue.
-    text = _text_runs(raw[base + header + 2 * n_cells : content])
-    if text:
-        found.append(Residue(number, "unallocated space", text))
-    block = struct.unpack(">H", raw[base + 1 : base + 3])[0]
-    hops = 0
-    while block and block + 4 <= usable and hops < usable:
-        hops += 1
-        following, size = struct.unpack(">HH", raw[block : block + 4])
-        body = raw[block + 4 : block + size]
-        if any(body):
-            found.append(Residue(number, "free block", sum(1 for b in body if b)))
-        block = following
-    return found
-
-
-_TEXT_BYTES = re.compile(rb"[\x20-\x7e\x80-\xf4]{%d,}" % MIN_TEXT_RUN)
-
-
-def _text_runs(raw: bytes) -> int:
-    """Bytes in runs of at least MIN_TEXT_RUN printable characters (UTF-8) in `raw`."""
-    total = 0
-    for match in _TEXT_BYTES.finditer(raw):
-        decoded = match.group().decode("utf-8", errors="replace")
-        pieces = re.split(r"[\ufffd\x00-\x1f\x7f]", decoded)
-        total += sum(len(p.encode()) for p in pieces if len(p) >= MIN_TEXT_CHARS)
-    return total
-
-
-def _scan_freelist(data: bytes, page, page_size: int, usable: int) -> list[Residue]:
-    found = []
-    trunk = struct.unpack(">I", data[32:36])[0]
-    hops = 0
-    while trunk and trunk * page_size <= len(data) and hops < len(data) // page_size:
-        hops += 1
-        raw = page(trunk)
-        following, count = struct.unpack(">II", raw[:8])
-        count = min(count, (usable - 8) // 4)
-        leaves = struct.unpack(f">{count}I", raw[8 : 8 + 4 * count])
-        tail = raw[8 + 4 * count : usable]
-        if any(tail):
-            found.append(Residue(trunk, "freelist trunk", sum(1 for b in tail if b)))
-        for leaf in leaves:
-            if leaf * page_size <= len(data):
-                body = page(leaf)
-                if any(body):
-                    found.append(Residue(leaf, "free page", sum(1 for b in body if b)))
-        trunk = following
-    return found
+def entries_query(
+    selection: Selection | None,
+    limit: int | None,
+    source: str | None,
+    intent: str | None,
+    oldest_first: bool,
+) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters reading the selected entries, newest (or oldest) first."""
+    where, params = (selection or Selection(everything=True)).where()
+    if source is not None:
+        where += " AND source = :source"
+        params["source"] = str(source)
+    if intent is not None:
+        where += " AND intent = :intent"
+        params["intent"] = intent
+    order = "ASC" if oldest_first else "DESC"
+    params["limit"] = -1 if limit is None else int(limit)
+    sql = (
+        f"SELECT {COLUMNS} FROM interactions WHERE {where} "
+        f"ORDER BY started_at {order}, id {order} LIMIT :limit"
+    )
+    return sql, params

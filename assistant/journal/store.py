@@ -9,11 +9,14 @@ half way through.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import secrets
 import sqlite3
 import time
+import wave
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import JournalError
-from assistant.paths import PRIVATE_FILE_MODE, ensure_private_dir
+from assistant.paths import PRIVATE_FILE_MODE, ensure_private_dir, write_private_file
 from assistant.record import Interaction, Outcome, Source
 
 log = logging.getLogger("assistant.journal")
@@ -95,6 +98,34 @@ def _index_kept_audio(conn: sqlite3.Connection) -> None:
         "CREATE INDEX interactions_kept_audio ON interactions(started_at) "
         "WHERE audio_file IS NOT NULL"
     )
+
+
+@migration(3, "row count kept by triggers")
+def _count_rows(conn: sqlite3.Connection) -> None:
+    # The count retention needs the number of rows after every write; counting walked the
+    # whole index each time. The triggers keep it exact in every process that writes.
+    conn.execute("CREATE TABLE row_count (n INTEGER NOT NULL)")
+    conn.execute("INSERT INTO row_count (n) SELECT count(*) FROM interactions")
+    conn.execute(
+        "CREATE TRIGGER interactions_count_insert AFTER INSERT ON interactions "
+        "BEGIN UPDATE row_count SET n = n + 1; END"
+    )
+    conn.execute(
+        "CREATE TRIGGER interactions_count_delete AFTER DELETE ON interactions "
+        "BEGIN UPDATE row_count SET n = n - 1; END"
+    )
+
+
+@migration(4, "the room whose speaker heard an interaction")
+def _add_room(conn: sqlite3.Connection) -> None:
+    # A journal whose migration record was lost may have the column already.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
+    if "room" not in columns:
+        conn.execute("ALTER TABLE interactions ADD COLUMN room TEXT")
+
+
+def row_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT n FROM row_count").fetchone()[0])
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -181,6 +212,28 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def connect_memory() -> sqlite3.Connection:
+    """A database that lives and dies in memory: the store of a switched-off journal."""
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.create_function("contains_text", 2, contains_text, deterministic=True)
+    return conn
+
+
+def open_database(path: Path, now: float, check: bool) -> tuple[sqlite3.Connection, Path | None]:
+    """Connect to the journal at `path`; first, when `check`, move a damaged file aside
+    (kept, never deleted). Returns the connection and where a damaged file went."""
+    ensure_private_dir(path.parent)
+    problem = check_health(path) if check else None
+    moved = None
+    if problem:
+        moved = move_aside(path, now)
+        log.warning(
+            "journal: %s was damaged (%s); it was moved to %s and kept; a new journal was started",
+            path, problem, moved,
+        )  # fmt: skip
+    return connect(path), moved
+
+
 def contains_text(value: str | None, text: str) -> bool:
     """SQL function: case-insensitive substring test that also folds non-ASCII letters."""
     return value is not None and text.casefold() in value.casefold()
@@ -250,7 +303,7 @@ def damaged_copies(data_dir: Path) -> list[Path]:
 
 COLUMNS = (
     "id, started_at, source, language, wake_word, wake_score, transcript, intent, skill, "
-    "slots, reply, outcome, timings_ms, audio_file"
+    "slots, reply, outcome, timings_ms, audio_file, room"
 )
 
 
@@ -271,12 +324,36 @@ def row_values(interaction: Interaction, audio_file: str | None) -> tuple[Any, .
         str(interaction.outcome) if interaction.outcome else None,
         json.dumps(interaction.timings_ms or {}),
         audio_file,
+        interaction.room,
     )
+
+
+def insert(conn: sqlite3.Connection, interaction: Interaction, audio_dir: Path | None) -> int:
+    """Store one interaction (and its audio in `audio_dir`, if given); returns its id."""
+    audio_file = None
+    with transaction(conn):
+        # The audio file is written inside the write transaction, so an orphan sweep in
+        # another process never sees a file whose row is not yet committed.
+        # `is not None and len`: the pipeline may hand over a numpy array.
+        if audio_dir is not None and interaction.audio is not None and len(interaction.audio):
+            audio_file = f"{secrets.token_hex(8)}.wav"
+            write_private_file(audio_dir / audio_file, wav_bytes(interaction.audio))
+        try:
+            cursor = conn.execute(
+                f"INSERT INTO interactions ({COLUMNS.removeprefix('id, ')}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row_values(interaction, audio_file),
+            )
+        except BaseException:
+            if audio_file:
+                (audio_dir / audio_file).unlink(missing_ok=True)  # type: ignore[operator]
+            raise
+    return int(cursor.lastrowid or 0)
 
 
 def entry_from_row(row: tuple[Any, ...], audio_dir: Path) -> Entry:
     (id_, started_at, source, language, wake_word, wake_score, transcript, intent, skill,
-     slots, reply, outcome, timings, audio_file) = row  # fmt: skip
+     slots, reply, outcome, timings, audio_file, room) = row  # fmt: skip
     return Entry(
         id=id_,
         started_at=started_at,
@@ -292,6 +369,7 @@ def entry_from_row(row: tuple[Any, ...], audio_dir: Path) -> Entry:
         outcome=Outcome(outcome) if outcome else None,
         timings_ms=json.loads(timings or "{}"),
         audio_path=str(audio_dir / audio_file) if audio_file else None,
+        room=room,
     )
 
 
@@ -324,3 +402,25 @@ class JournalStatus:
     reason: str | None = None
     """Why not: switched off, paused, or the last write failed (and why)."""
     paused_until: float | None = None
+
+
+AUDIO_RATE = 16000
+
+
+def wav_bytes(samples: bytes) -> bytes:
+    """16 kHz mono int16 PCM → a WAV file's bytes (numpy arrays are accepted as buffers)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(AUDIO_RATE)
+        w.writeframes(bytes(memoryview(samples).cast("B")))
+    return buffer.getvalue()
+
+
+def describe_error(error: BaseException, data_dir: Path) -> str:
+    """A short reason for the owner (never the interaction's content)."""
+    if isinstance(error, OSError) and error.errno is not None:
+        return f"{os.strerror(error.errno).lower()} ({data_dir})"
+    text = str(error) or type(error).__name__
+    return f"{text} ({data_dir})"

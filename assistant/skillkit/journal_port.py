@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import JournalError
 from assistant.record import Outcome
@@ -13,6 +13,9 @@ NOTHING_SAID = {str(Outcome.NO_SPEECH), str(Outcome.CANCELLED)}
 """Outcomes of interactions in which nobody said anything."""
 SCAN_LIMIT = 50
 """How far back "what I just said" looks past false wakes before giving up."""
+
+if TYPE_CHECKING:
+    from assistant.journal.reports import PolicySummary
 
 
 class JournalPrivacy:
@@ -30,8 +33,13 @@ class JournalPrivacy:
         except JournalError:
             return False
 
-    def last_spoken(self, source: str | None, not_before: float) -> SpokenEntry | None:
-        for entry in self._journal.last(SCAN_LIMIT, source=source):
+    def last_spoken(
+        self, source: str | None, not_before: float, room: str | None = None
+    ) -> SpokenEntry | None:
+        from assistant.journal.erase import Selection
+
+        in_room = Selection(in_room=True, room=room)
+        for entry in self._journal.entries(in_room, limit=SCAN_LIMIT, source=source):
             if entry.started_at < not_before:
                 return None
             if str(entry.outcome) in NOTHING_SAID or not (entry.transcript or "").strip():
@@ -61,8 +69,8 @@ class JournalPrivacy:
         until = self._journal.paused_until()
         return None if until is None else float(until)
 
-    def policy_summary(self) -> dict[str, Any]:
-        return dict(self._journal.policy_summary())
+    def policy_summary(self) -> PolicySummary:
+        return self._journal.policy_summary()
 
 
 def _deletion(report: Any) -> Deletion:

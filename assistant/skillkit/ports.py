@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from assistant.journal.reports import PolicySummary
     from assistant.skillkit.loading import LoadedSkill
 
 
@@ -83,10 +84,13 @@ class Privacy(Protocol):
         """False when the owner switched logging off and nothing older is kept."""
         ...
 
-    def last_spoken(self, source: str | None, not_before: float) -> SpokenEntry | None:
+    def last_spoken(
+        self, source: str | None, not_before: float, room: str | None = None
+    ) -> SpokenEntry | None:
         """The newest interaction from `not_before` on in which the person said something:
         not a false wake (woken, then no speech or nothing understood), not a cancelled
-        one, not a privacy command. `source`: only voice or only typed ones."""
+        one, not a privacy command. `source`: only voice or only typed ones. `room`: only
+        what that room's speaker heard (None: the assistant's own speaker)."""
         ...
 
     def ids_between(self, since: float, until: float | None) -> list[int]:
@@ -101,4 +105,6 @@ class Privacy(Protocol):
     def pause(self, seconds: float) -> float: ...
     def resume(self) -> None: ...
     def paused_until(self) -> float | None: ...
-    def policy_summary(self) -> dict[str, Any]: ...
+    def policy_summary(self) -> PolicySummary:
+        """The retention in force and what is kept (the journal's own report)."""
+        ...

@@ -1,8 +1,7 @@
-"""What the owner asked to see: search words, a day, an outcome, a source.
+"""What the owner asked to see: search words, a day, an outcome, a source, a room.
 
 One `Filter` drives the list, the count in a deletion's confirmation and the deletion
-itself, so what is deleted is exactly what was shown. A room filter is one more field
-here (and one more keyword in `journal_keywords`) once the journal records rooms.
+itself, so what is deleted is exactly what was shown.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from assistant.journal import Selection
 from assistant.record import Outcome, Source
 
 MAX_SEARCH_CHARS = 200
+MAX_ROOM_CHARS = 64
 
 
 class BadFilter(AssistantError):
@@ -32,6 +32,8 @@ class Filter:
     """A local calendar day, YYYY-MM-DD."""
     outcome: str = ""
     source: str = ""
+    room: str = ""
+    """A small speaker's room (`wyoming.room`), as the journal recorded it."""
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Filter:
@@ -49,6 +51,8 @@ class Filter:
             raise BadFilter(f"outcome: unknown value {self.outcome!r}")
         if self.source and self.source not in {s.value for s in Source}:
             raise BadFilter(f"source: unknown value {self.source!r}")
+        if len(self.room) > MAX_ROOM_CHARS:
+            raise BadFilter(f"room: at most {MAX_ROOM_CHARS} characters")
 
     @property
     def active(self) -> bool:
@@ -68,12 +72,17 @@ class Filter:
 
     def journal_keywords(self) -> dict[str, str | None]:
         """The conditions that `Selection` does not carry, as journal keyword arguments."""
-        return {"source": self.source or None, "outcome": self.outcome or None}
+        return {
+            "source": self.source or None,
+            "outcome": self.outcome or None,
+            "room": self.room or None,
+        }
 
     @property
     def needs_ids_to_delete(self) -> bool:
-        """Deleting by outcome or source goes through the ids (Selection has no such field)."""
-        return bool(self.source or self.outcome)
+        """Deleting by outcome, source or room goes through the ids (Selection has no such
+        fields)."""
+        return bool(self.source or self.outcome or self.room)
 
     def query(self, **extra: Any) -> str:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -90,6 +99,8 @@ class Filter:
             parts.append(f"with outcome {self.outcome.replace('_', ' ')}")
         if self.source:
             parts.append(f"{self.source}")
+        if self.room:
+            parts.append(f"heard in {self.room}")
         return ", ".join(parts) or "all interactions"
 
 

@@ -1,26 +1,15 @@
-"""The one place that reads the journal's reports (deletion, verification, policy).
-
-The journal returns them as dicts today and may return typed dataclasses tomorrow;
-`as_mapping` accepts both, so such a change is absorbed here and nowhere else.
-"""
+"""What the page shows of the journal's typed reports (deletion, verification, policy),
+gathered into the small values the templates read."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.journal import DeletionReport, Journal, VerifyReport
 
 DAY = 86400.0
-
-
-def as_mapping(report: Any) -> dict[str, Any]:
-    """A journal report as a plain dict, whether it is a dataclass, a mapping or an object."""
-    if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        return dataclasses.asdict(report)
-    if isinstance(report, Mapping):
-        return dict(report)
-    return dict(vars(report))
 
 
 @dataclass(frozen=True)
@@ -42,16 +31,16 @@ class Erasure:
         return self.erased and self.scan_ok is True
 
 
-def erasure(deletion: Any, verification: Any | None, scan_problem: str | None = None) -> Erasure:
-    done = as_mapping(deletion)
-    checked = as_mapping(verification) if verification is not None else {}
+def erasure(
+    deletion: DeletionReport, verification: VerifyReport | None, scan_problem: str | None = None
+) -> Erasure:
     return Erasure(
-        deleted=int(done.get("deleted", 0)),
-        audio_removed=int(done.get("audio_removed", 0)),
-        erased=bool(done.get("erased", False)),
-        problem=done.get("problem"),
-        scan_ok=bool(checked["ok"]) if "ok" in checked else None,
-        residue_places=len(checked.get("residue") or ()),
+        deleted=deletion.deleted,
+        audio_removed=deletion.audio_removed,
+        erased=deletion.erased,
+        problem=deletion.problem,
+        scan_ok=verification.ok if verification is not None else None,
+        residue_places=len(verification.residue) if verification is not None else 0,
         scan_problem=scan_problem,
     )
 
@@ -69,13 +58,13 @@ class LoggingState:
         return None if self.paused_until is None else max(0.0, self.paused_until - now)
 
 
-def logging_state(journal: Any) -> LoggingState:
-    status = as_mapping(journal.status())
+def logging_state(journal: Journal) -> LoggingState:
+    status = journal.status()
     return LoggingState(
         enabled=bool(journal.policy.enabled),
-        logging=bool(status["logging"]),
-        not_logging_because=status.get("reason"),
-        paused_until=status.get("paused_until"),
+        logging=status.logging,
+        not_logging_because=status.reason,
+        paused_until=status.paused_until,
     )
 
 
@@ -106,22 +95,22 @@ class Summary:
         return None if self.paused_until is None else max(0.0, self.paused_until - now)
 
 
-def summary(journal: Any) -> Summary:
-    policy = as_mapping(journal.policy_summary())
+def summary(journal: Journal) -> Summary:
+    policy = journal.policy_summary()
     last = journal.last_verification()
     return Summary(
-        enabled=bool(policy["enabled"]),
-        logging=bool(policy["logging"]),
-        not_logging_because=policy.get("not_logging_because"),
-        paused_until=policy.get("paused_until"),
-        retention_days=float(policy["retention_days"]),
-        max_interactions=int(policy["max_interactions"]),
-        keep_audio=bool(policy["keep_audio"]),
-        audio_retention_days=float(policy["audio_retention_days"]),
-        interactions=int(policy["interactions"]),
-        audio_files=int(policy["audio_files"]),
-        oldest=policy.get("oldest"),
-        newest=policy.get("newest"),
+        enabled=policy.enabled,
+        logging=policy.logging,
+        not_logging_because=policy.not_logging_because,
+        paused_until=policy.paused_until,
+        retention_days=float(policy.retention_days),
+        max_interactions=int(policy.max_interactions),
+        keep_audio=policy.keep_audio,
+        audio_retention_days=float(policy.audio_retention_days),
+        interactions=int(policy.interactions),
+        audio_files=int(policy.audio_files),
+        oldest=policy.oldest,
+        newest=policy.newest,
         bytes_on_disk=int(journal.size_on_disk()),
         last_verified=last[0] if last else None,
         last_verify_ok=last[1] if last else None,

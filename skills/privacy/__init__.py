@@ -61,7 +61,8 @@ class Privacy(Skill):
 
     def __init__(self, context: SkillContext) -> None:
         super().__init__(context)
-        self._last_deleted: tuple[float, float] | None = None
+        self._last_deleted: dict[str | None, tuple[float, float]] = {}
+        """Per room: when "delete what I just said" last deleted, and what it deleted."""
         """(when it was deleted, when it had been said): "delete that too" goes on from it."""
 
     def say(self, key: str, **values: Any) -> Reply:
@@ -101,15 +102,18 @@ class Privacy(Skill):
         limit = self.context.settings.just_said_minutes * 60
         now = self.context.clock.time()
         newest_allowed = now
-        if self._last_deleted and now - self._last_deleted[0] <= limit:
-            newest_allowed = self._last_deleted[1]  # "delete that too": one further back
-        entry = self.context.privacy.last_spoken(str(request.source), newest_allowed - limit)
+        previous = self._last_deleted.get(request.room)
+        if previous and now - previous[0] <= limit:
+            newest_allowed = previous[1]  # "delete that too": one further back
+        entry = self.context.privacy.last_spoken(
+            str(request.source), newest_allowed - limit, request.room
+        )
         if entry is None:
             return self.say("nothing_recent")
         deletion = self.context.privacy.delete_ids([entry.id])
         if deletion.deleted == 0:
             return self.say("nothing_recent")
-        self._last_deleted = (now, entry.started_at)
+        self._last_deleted[request.room] = (now, entry.started_at)
         if not deletion.erased:
             return self.say("not_erased", count=deletion.deleted)
         return self.say("deleted_last", said=entry.transcript)
