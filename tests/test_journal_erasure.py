@@ -4,7 +4,6 @@ its -wal/-shm/-journal companions, the audio folder and the temp directory."""
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import sqlite3
 import subprocess
