@@ -3,8 +3,10 @@ gathered into the small values the templates read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
+
+from assistant.journal.reports import PolicySummary
 
 if TYPE_CHECKING:
     from assistant.journal import DeletionReport, Journal, VerifyReport
@@ -69,24 +71,13 @@ def logging_state(journal: Journal) -> LoggingState:
 
 
 @dataclass(frozen=True)
-class Summary:
-    """The privacy summary: what is stored, for how long, and whether logging is on."""
+class Summary(PolicySummary):
+    """The privacy summary: the journal's policy report, its size on disk, and the last
+    `verify` result."""
 
-    enabled: bool
-    logging: bool
-    not_logging_because: str | None
-    paused_until: float | None
-    retention_days: float
-    max_interactions: int
-    keep_audio: bool
-    audio_retention_days: float
-    interactions: int
-    audio_files: int
-    oldest: float | None
-    newest: float | None
-    bytes_on_disk: int
-    last_verified: float | None
-    last_verify_ok: bool | None
+    bytes_on_disk: int = 0
+    last_verified: float | None = None
+    last_verify_ok: bool | None = None
 
     def oldest_age_days(self, now: float) -> float | None:
         return None if self.oldest is None else max(0.0, (now - self.oldest) / DAY)
@@ -98,19 +89,9 @@ class Summary:
 def summary(journal: Journal) -> Summary:
     policy = journal.policy_summary()
     last = journal.last_verification()
+    reported = {f.name: getattr(policy, f.name) for f in fields(PolicySummary)}
     return Summary(
-        enabled=policy.enabled,
-        logging=policy.logging,
-        not_logging_because=policy.not_logging_because,
-        paused_until=policy.paused_until,
-        retention_days=float(policy.retention_days),
-        max_interactions=int(policy.max_interactions),
-        keep_audio=policy.keep_audio,
-        audio_retention_days=float(policy.audio_retention_days),
-        interactions=int(policy.interactions),
-        audio_files=int(policy.audio_files),
-        oldest=policy.oldest,
-        newest=policy.newest,
+        **reported,
         bytes_on_disk=int(journal.size_on_disk()),
         last_verified=last[0] if last else None,
         last_verify_ok=last[1] if last else None,
