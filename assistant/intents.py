@@ -34,10 +34,17 @@ class IntentMatcher:
 
         self.language = language
         merged, self.owner = _merge_sentence_files(skills, language)
+        self.template_source = merged
+        """The merged templates as read (what the compiled grammar's cache key hashes)."""
         try:
             self._intents = Intents.from_dict(merged)
         except Exception as e:  # hassil raises plain exceptions for template syntax errors
             raise SkillError(f"invalid sentence templates for {language!r}: {e}") from None
+
+    @property
+    def templates(self):
+        """The parsed templates (a hassil Intents)."""
+        return self._intents
 
     @property
     def intent_names(self) -> list[str]:

@@ -116,7 +116,28 @@ class Assistant:
         return Grammar(self.speech_model, self.matcher.grammar_phrases())
 
     @cached_property
+    def compiled_grammar(self):
+        """The enabled skills' sentences as a grammar graph (None: free mode, or a model
+        without a dynamic graph, which keeps the phrase list)."""
+        from assistant.models import resolve_stt_model
+        from assistant.stt import load_compiled_grammar
+
+        if self.config.stt.mode == "free":
+            return None
+        model_dir = resolve_stt_model(self.config).path
+        return load_compiled_grammar(self.matcher, model_dir, self.data_dir / "grammar")
+
+    @cached_property
+    def grammar_model(self):
+        from assistant.stt import SpeechModel
+
+        return SpeechModel(self.compiled_grammar.model_dir)
+
+    @cached_property
     def listener(self) -> CommandListener:
+        if self.compiled_grammar is not None:
+            sentences = self.compiled_grammar.sentences
+            return CommandListener(self.grammar_model, None, self.config.listen, sentences)
         phrases = None if self.config.stt.mode == "free" else self.grammar.phrases
         return CommandListener(self.speech_model, phrases, self.config.listen)
 
@@ -212,6 +233,11 @@ class Assistant:
             and other.config.stt == self.config.stt
         ):
             self.__dict__["speech_model"] = other.speech_model
+        if "grammar_model" in other.__dict__ and (
+            self.compiled_grammar is not None
+            and other.compiled_grammar.model_dir == self.compiled_grammar.model_dir
+        ):
+            self.__dict__["grammar_model"] = other.grammar_model
         if "wake" in other.__dict__ and other.config.wake == self.config.wake:
             self.__dict__["wake"] = other.wake
         # pyttsx3 hands every Synthesizer the same espeak-ng engine: two alive at once would
@@ -281,10 +307,20 @@ class Assistant:
         return interaction
 
     def _understand(self, utterance: Utterance, interaction: Interaction):
-        """Grammar hypotheses are believed only if they parse as an intent (the best that
-        does wins); in `auto` mode, when none does, the audio is decoded again in free mode."""
+        """Only a sentence that passes rejection (assistant.rejection) is dispatched; in
+        `auto` mode, when none does, the audio is decoded again in free mode."""
+        from assistant.dispatch import Dispatched, apology
+        from assistant.rejection import recognise
+
         started = time.perf_counter()
-        text = self._first_understood(utterance.hypotheses)
+        understanding = recognise(
+            utterance.hypotheses,
+            utterance.confidence,
+            self.matcher.match,
+            self.compiled_grammar.sentences if self.compiled_grammar is not None else None,
+            self._thresholds(),
+        )
+        text = understanding.text if understanding.accepted else None
         if text is None and self.config.stt.mode == "auto":
             from assistant.stt import transcribe
 
@@ -292,9 +328,18 @@ class Assistant:
             interaction.timings_ms["free_decode"] = _ms_since(started)
             started = time.perf_counter()
         interaction.transcript = text or utterance.text
-        result = self.dispatcher.dispatch(interaction.transcript, Source.VOICE)
+        if text is None:  # heard, but not one of the sentences: decline, never act
+            reply = Reply(apology("not_understood", self.config.language))
+            return Dispatched(None, reply, Outcome.NOT_UNDERSTOOD)
+        result = self.dispatcher.dispatch(text, Source.VOICE)
         interaction.timings_ms["dispatch"] = _ms_since(started)
         return result
+
+    def _thresholds(self):
+        from assistant.rejection import Thresholds
+
+        stt = self.config.stt
+        return Thresholds(questions=stt.min_confidence, actions=stt.min_confidence_actions)
 
     def _first_understood(self, hypotheses: list[str]) -> str | None:
         return next((h for h in hypotheses if self.matcher.match(h) is not None), None)
