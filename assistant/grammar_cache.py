@@ -35,11 +35,15 @@ from assistant.grammar_fst import (
     with_garbage,
 )
 from assistant.paths import ensure_private_dir
+from assistant.rejection import STATE_CHANGING
 from assistant.sentence_graph import SentenceGraph
 from assistant.vocabulary import read_word_table, write_words_txt
 
 log = logging.getLogger(__name__)
 
+ACTION_COST = 3.0
+"""Extra cost of every sentence of an intent that changes something (the stricter
+standard of assistant.rejection, applied inside the search as well)."""
 BUILDER_VERSION = 1
 """Bump when the compiled graph changes for the same templates."""
 MANIFEST = "grammar.json"
@@ -73,12 +77,16 @@ def has_dynamic_graph(model_dir: Path) -> bool:
     ).is_file()
 
 
-def grammar_key(templates: dict, language: str, model_dir: Path, garbage_cost: float) -> str:
+def grammar_key(
+    templates: dict, language: str, model_dir: Path, garbage_cost: float, action_cost: float
+) -> str:
     material = {
         "templates": templates,
         "language": language,
         "model": model_identity(model_dir),
         "garbage_cost": garbage_cost,
+        "action_cost": action_cost,
+        "state_changing": sorted(STATE_CHANGING),
         "builder": BUILDER_VERSION,
     }
     encoded = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
@@ -92,18 +100,20 @@ def compiled_grammar(
     model_dir: Path,
     cache_root: Path,
     garbage_cost: float = GARBAGE_COST,
+    action_cost: float = ACTION_COST,
 ) -> CompiledGrammar:
     """The grammar variant of `model_dir` for these templates, from the cache or built now."""
     if not has_dynamic_graph(model_dir):
         raise ModelError(f"{model_dir} has no dynamic graph (graph/HCLr.fst and graph/Gr.fst)")
-    key = grammar_key(templates, language, model_dir, garbage_cost)
+    key = grammar_key(templates, language, model_dir, garbage_cost, action_cost)
     root = ensure_private_dir(cache_root)
     target = root / key[:32]
     cached = _load_if_valid(target, key)
     if cached is not None:
         return CompiledGrammar(target, cached, 0.0)
     started = time.perf_counter()
-    sentences = _build(intents, language, model_dir, target, key, garbage_cost)
+    costs = {name: action_cost for name in STATE_CHANGING}
+    sentences = _build(intents, language, model_dir, target, key, garbage_cost, costs)
     seconds = time.perf_counter() - started
     log.info("grammar graph built in %.1f s (%d states)", seconds, sentences.size)
     _remove_others(root, keep=target.name)
@@ -123,12 +133,12 @@ def _load_if_valid(target: Path, key: str) -> SentenceGraph | None:
         return None
 
 
-def _build(intents, language, model_dir, target, key, garbage_cost) -> SentenceGraph:
+def _build(intents, language, model_dir, target, key, garbage_cost, costs) -> SentenceGraph:
     if target.exists():
         shutil.rmtree(target)
     ensure_private_dir(target)
     vocabulary = read_word_table(model_dir)
-    graph, skipped = compile_sentences(intents, language, vocabulary)
+    graph, skipped = compile_sentences(intents, language, vocabulary, costs)
     if not graph.finals:
         raise ModelError("no sentence of the enabled skills can be said with this model's words")
     if skipped:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-GARBAGE_COST = 8.0
+GARBAGE_COST = 7.0
 """Cost (negative natural log) of each word on the way out: the out-of-grammar branch, a
 loop over short words, competes with the sentences. Lower rejects more readily; the
 benchmark (bench/recognition.py) measures both sides of the trade."""
@@ -56,19 +56,23 @@ class _FragmentGraph:
 
     def __init__(self) -> None:
         self.arcs: dict[int, list[tuple[str, int]]] = {}
+        self.extra_cost: dict[tuple[int, int], float] = {}
         self.count = 0
 
     def state(self) -> int:
         self.count += 1
         return self.count - 1
 
-    def arc(self, source: int, text: str, target: int) -> None:
+    def arc(self, source: int, text: str, target: int, cost: float = 0.0) -> None:
         self.arcs.setdefault(source, []).append((text, target))
+        if cost:
+            self.extra_cost[(source, target)] = cost
 
 
 class _TemplateCompiler:
-    def __init__(self, intents, language: str) -> None:
+    def __init__(self, intents, language: str, intent_costs: dict[str, float]) -> None:
         self.intents = intents
+        self.intent_costs = intent_costs
         self.language = language
         self.graph = _FragmentGraph()
         self.start = self.graph.state()
@@ -81,14 +85,17 @@ class _TemplateCompiler:
             for data in intent.data:
                 rules = {**self.intents.expansion_rules, **(data.expansion_rules or {})}
                 lists = {**self.intents.slot_lists, **(data.slot_lists or {})}
+                cost = self.intent_costs.get(intent.name, 0.0)
                 for sentence in data.sentences:
-                    self._add_sentence(sentence.expression, lists, rules)
+                    self._add_sentence(sentence.expression, lists, rules, cost)
 
-    def _add_sentence(self, expression, lists, rules) -> None:
+    def _add_sentence(self, expression, lists, rules, cost: float) -> None:
         if _has_wildcard(expression, lists, rules):
             self.skipped += 1
             return
-        self._expand(expression, self.start, self.final, lists, rules)
+        entry = self.graph.state()
+        self.graph.arc(self.start, "", entry, cost)
+        self._expand(expression, entry, self.final, lists, rules)
 
     def _expand(self, expression, source: int, target: int, lists, rules) -> None:
         from hassil.expression import (
@@ -217,8 +224,9 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
         if state == final:
             _finish(graph, here, pending, vocabulary)
         choices = fragments.arcs.get(state, ())
-        cost = math.log(len(choices)) if len(choices) > 1 else 0.0
+        share = math.log(len(choices)) if len(choices) > 1 else 0.0
         for text, target in choices:
+            cost = share + fragments.extra_cost.get((state, target), 0.0)
             joined = pending + text
             pieces = re.split(r"\s+", joined)
             complete, rest = [p for p in pieces[:-1] if p], pieces[-1]
@@ -260,10 +268,14 @@ def _path(
         current = following
 
 
-def compile_sentences(intents, language: str, vocabulary: dict[str, int]) -> tuple[WordGraph, int]:
+def compile_sentences(
+    intents, language: str, vocabulary: dict[str, int], intent_costs: dict[str, float] | None = None
+) -> tuple[WordGraph, int]:
     """The word graph of every template of `intents` (a hassil Intents) and the number of
-    templates left out because they hold free text."""
-    compiler = _TemplateCompiler(intents, language)
+    templates left out because they hold free text. `intent_costs` adds a cost to every
+    sentence of an intent: the decoder then needs more acoustic evidence to choose it
+    over the way out."""
+    compiler = _TemplateCompiler(intents, language, intent_costs or {})
     compiler.add_all()
     graph = to_word_graph(compiler.graph, compiler.start, compiler.final, vocabulary)
     return graph, compiler.skipped

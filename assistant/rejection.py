@@ -42,6 +42,7 @@ STATE_CHANGING: frozenset[str] = frozenset(
         "SystemVolumeDown",
         "SystemVolumeSet",
         "SystemMute",
+        "SystemStop",  # silences a ringing alarm or timer: a false "stop" loses the alarm
     }
 )
 """Intents whose action changes state. Kept here, not in the skills, while the skill

@@ -147,13 +147,19 @@ class Transcriber:
     ) -> None:
         self._recognizer = model.recognizer(phrases)
         self.confidence: float | None = None
+        self._dither = None
         if word_confidences:
+            import numpy as np
+
             self._recognizer.SetWords(True)
+            self._dither = np.random.default_rng(DITHER_SEED)
         elif alternatives > 1:
             self._recognizer.SetMaxAlternatives(alternatives)
 
     def accept(self, pcm: bytes) -> bool:
         """Feed audio; True when Vosk detected the end of the utterance (trailing silence)."""
+        if self._dither is not None:
+            pcm = _dithered(pcm, self._dither)
         return bool(self._recognizer.AcceptWaveform(pcm))
 
     def partial(self) -> str:
@@ -172,6 +178,21 @@ class Transcriber:
         confidences = [w.get("conf", 1.0) for w in result.get("result", ())]
         self.confidence = min(confidences) if confidences else None
         return _hypotheses(result)
+
+
+DITHER_SEED = 20240611
+"""The grammar variant decodes without Kaldi's random dither (see assistant.grammar_cache).
+Dither is there for a reason: exact digital silence gives degenerate features, which the
+decoder fills with short words. So the same ±1 LSB noise is added here, from a fixed
+seed: the benefit of dither, and the same audio still gives the same transcript."""
+
+
+def _dithered(pcm: bytes, rng) -> bytes:
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.int32)
+    noise = rng.integers(-1, 2, len(samples))
+    return np.clip(samples + noise, -32768, 32767).astype(np.int16).tobytes()
 
 
 def _hypotheses(result: dict) -> list[str]:
@@ -196,6 +217,8 @@ def transcribe(
     for start in range(0, len(pcm), step):
         if transcriber.accept(pcm[start : start + step]):
             segments.append(transcriber.result())
+            if word_confidences and segments[-1]:
+                return segments[-1]  # a whole sentence ends the command, as in listening
     segments.append(transcriber.final())
     segments = [s for s in segments if s]
     if len(segments) == 1:
