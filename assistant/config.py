@@ -55,7 +55,7 @@ class ListenConfig:
     """How long to wait for the answer to a yes/no question."""
     early_end_seconds: float = 0.3
     """Pause that ends a command once it is a whole sentence no longer one starts with."""
-    early_end_extendable_seconds: float = 0.7
+    early_end_extendable_seconds: float = 0.8
     """Pause that ends a whole sentence that could still grow (0 for either: Vosk's endpoint)."""
 
 

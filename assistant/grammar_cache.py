@@ -44,11 +44,16 @@ log = logging.getLogger(__name__)
 ACTION_COST = 3.0
 """Extra cost of every sentence of an intent that changes something (the stricter
 standard of assistant.rejection, applied inside the search as well)."""
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 """Bump when the compiled graph changes for the same templates."""
 MANIFEST = "grammar.json"
 SENTENCES = "sentences.json"
-_OWN_FILES = ("graph/Gr.fst", "conf/mfcc.conf", SENTENCES)
+_OWN_FILES = ("graph/Gr.fst", "conf/mfcc.conf", "conf/model.conf", SENTENCES)
+FINAL_STATE_SILENCE = 1.0
+"""Vosk ends an utterance after this much silence once its best path is a whole sentence
+(Kaldi's endpoint rule 2; the model says 0.5 s). The listener's own early end decides
+sooner (0.3 s) for a sentence that cannot grow, and waits up to
+`listen.early_end_extendable_seconds` for one that can: Vosk must not cut that first."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ def _build(intents, language, model_dir, target, key, garbage_cost, costs) -> Se
     sentences = SentenceGraph.from_automaton(described, names)
     (target / SENTENCES).write_text(sentences.to_json(), encoding="utf-8")
     _write_feature_config(model_dir, target)
+    _write_decoder_config(model_dir, target)
     for name in _OWN_FILES + ("graph/words.txt",):
         if (target / name).is_file() and not (target / name).is_symlink():
             os.chmod(target / name, 0o600)
@@ -186,6 +192,15 @@ def _write_feature_config(model_dir: Path, target: Path) -> None:
     original = (model_dir / "conf" / "mfcc.conf").read_text(encoding="utf-8")
     lines = [line for line in original.splitlines() if not line.startswith("--dither")]
     (target / "conf" / "mfcc.conf").write_text("\n".join(lines + ["--dither=0"]) + "\n")
+
+
+def _write_decoder_config(model_dir: Path, target: Path) -> None:
+    rule = "--endpoint.rule2.min-trailing-silence"
+    original = (model_dir / "conf" / "model.conf").read_text(encoding="utf-8")
+    lines = [line for line in original.splitlines() if not line.startswith(rule)]
+    (target / "conf" / "model.conf").write_text(
+        "\n".join(lines + [f"{rule}={FINAL_STATE_SILENCE}"]) + "\n"
+    )
 
 
 def _spec(graph: WordGraph, **extra) -> dict:

@@ -6,7 +6,7 @@ Early end: Vosk's endpoint waits about a second of silence. When the partial tra
 is a sentence of the grammar that no longer sentence starts with ("지금 몇 시야"), a
 pause of `listen.early_end_seconds` (0.3 s) is enough; when a longer one could still
 follow ("다섯 시" → "다섯 시 반"), the pause must last `listen.early_end_extendable_seconds`
-(0.7 s) so a person who is still thinking is not cut off.
+(0.8 s) so a person who is still thinking is not cut off.
 
 Time is counted in audio (frames), not on the wall clock, so a recording behaves
 exactly like the microphone it was made with.

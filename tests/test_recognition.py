@@ -112,3 +112,37 @@ def test_a_finished_sentence_ends_before_vosk_s_endpoint(
     assert (early.text, early.ended_by) == ("지금 몇 시야", EndedBy.EARLY)
     assert (late.text, late.ended_by) == ("지금 몇 시야", EndedBy.ENDPOINT)
     assert early.audio_seconds < late.audio_seconds - 0.3
+
+
+@pytest.fixture(scope="module")
+def growing_grammar(tmp_path_factory, ko_model_path):
+    """A small grammar in which one sentence is the start of another."""
+    from hassil import Intents
+
+    from assistant.grammar_cache import compiled_grammar
+    from assistant.stt import SpeechModel
+
+    templates = {
+        "language": "ko",
+        "intents": {
+            "AlarmCancel": {"data": [{"sentences": ["알람 취소", "알람 취소 그만"]}]},
+            "ClockTime": {"data": [{"sentences": ["지금 몇 시야"]}]},
+        },
+    }
+    cache = tmp_path_factory.mktemp("growing")
+    grammar = compiled_grammar(Intents.from_dict(templates), templates, "ko", ko_model_path, cache)
+    return grammar, SpeechModel(grammar.model_dir)
+
+
+def test_a_sentence_that_can_still_grow_is_not_cut_at_a_short_pause(growing_grammar, say):
+    grammar, model = growing_grammar
+    audio = np.concatenate(
+        [silence(0.3), say("알람 취소", "ko+f3"), silence(0.5), say("그만", "ko+f3"), silence(3)]
+    )
+    assert grammar.sentences.prefix("알람 취소").value == "extendable"
+    patient = CommandListener(model, None, ListenConfig(), grammar.sentences).listen(_frames(audio))
+    assert patient.text == "알람 취소 그만"
+    # The same pause is too long for a listener that waits only 0.3 s after any sentence.
+    hasty = ListenConfig(early_end_extendable_seconds=0.3)
+    cut = CommandListener(model, None, hasty, grammar.sentences).listen(_frames(audio))
+    assert (cut.text, cut.ended_by) == ("알람 취소", EndedBy.EARLY)
