@@ -125,6 +125,27 @@ def compiled_grammar(
     return CompiledGrammar(target, sentences, seconds)
 
 
+def repeatable_model(model_dir: Path, cache_root: Path) -> Path:
+    """A variant of `model_dir` that differs only by dither off (free recognition that
+    gives the same transcript for the same audio); made once, links only."""
+    key = hashlib.sha256(
+        json.dumps([model_identity(model_dir), BUILDER_VERSION], sort_keys=True).encode()
+    ).hexdigest()[:32]
+    target = ensure_private_dir(cache_root) / f"free-{key}"
+    ready = target / MANIFEST
+    if ready.is_file() and (target / "conf" / "mfcc.conf").is_file():
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    ensure_private_dir(target)
+    _link_model(model_dir, target, own=("conf/mfcc.conf",))
+    _write_feature_config(model_dir, target)
+    os.chmod(target / "conf" / "mfcc.conf", 0o600)
+    ready.write_text(json.dumps({"free": str(model_dir.resolve())}), encoding="utf-8")
+    os.chmod(ready, 0o600)
+    return target
+
+
 def _load_if_valid(target: Path, key: str) -> SentenceGraph | None:
     try:
         manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
@@ -172,12 +193,12 @@ def _build(intents, language, model_dir, target, key, garbage_cost, costs) -> Se
     return sentences
 
 
-def _link_model(model_dir: Path, target: Path) -> None:
+def _link_model(model_dir: Path, target: Path, own: tuple[str, ...] = _OWN_FILES) -> None:
     """Mirror the model's tree with symbolic links, except the files made here."""
     source = model_dir.resolve()
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
-        if str(relative) in _OWN_FILES or path.is_dir():
+        if str(relative) in own or path.is_dir():
             if path.is_dir():
                 ensure_private_dir(target / relative)
             continue
@@ -189,7 +210,8 @@ def _link_model(model_dir: Path, target: Path) -> None:
 def _write_feature_config(model_dir: Path, target: Path) -> None:
     # Kaldi's default dither (1.0) adds random noise to every frame: decoding is then not
     # repeatable. The model's mfcc.conf does not set it, so the variant turns it off.
-    original = (model_dir / "conf" / "mfcc.conf").read_text(encoding="utf-8")
+    source = model_dir / "conf" / "mfcc.conf"
+    original = source.read_text(encoding="utf-8") if source.is_file() else ""
     lines = [line for line in original.splitlines() if not line.startswith("--dither")]
     (target / "conf" / "mfcc.conf").write_text("\n".join(lines + ["--dither=0"]) + "\n")
 
@@ -240,5 +262,7 @@ def _digest(path: Path) -> str:
 def _remove_others(root: Path, keep: str) -> None:
     """One variant at a time: a stale one is never read again, so it goes."""
     for entry in root.iterdir():
+        if entry.name.startswith("free-"):
+            continue  # the free variant does not depend on the sentences
         if entry.name != keep and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)

@@ -107,7 +107,10 @@ class Assistant:
         from assistant.models import resolve_stt_model
         from assistant.stt import SpeechModel
 
-        return SpeechModel(resolve_stt_model(self.config).path)
+        from assistant.grammar_cache import repeatable_model
+
+        model_dir = resolve_stt_model(self.config).path
+        return SpeechModel(repeatable_model(model_dir, self.data_dir / "grammar"))
 
     @cached_property
     def grammar(self):

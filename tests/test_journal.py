@@ -45,7 +45,9 @@ def test_an_interaction_reads_back_with_every_field(tmp_path):
             outcome=Outcome.HANDLED,
             timings_ms={"listen": 812.5, "recognize": 61.0},
         )
-        typed = Interaction(source=Source.TYPED, transcript="what time is it", outcome=Outcome.HANDLED)
+        typed = Interaction(
+            source=Source.TYPED, transcript="what time is it", outcome=Outcome.HANDLED
+        )
         false_wake = Interaction(wake_word="hey_jarvis", wake_score=0.51, outcome=Outcome.NO_SPEECH)
         ids = [journal.record(i) for i in (spoken, typed, false_wake)]
 
@@ -136,10 +138,14 @@ def test_retention_by_age_after_the_sweep_and_after_a_restart(tmp_path):
     clock = ManualClock(1_790_000_000)
     policy = {"retention_days": 30, "keep_audio": True, "audio_retention_days": 1}
     with open_journal(tmp_path, clock, **policy) as journal:
-        first = journal.record(Interaction(started_at=clock.time(), transcript="a", audio=b"\1\0" * 400))
+        first = journal.record(
+            Interaction(started_at=clock.time(), transcript="a", audio=b"\1\0" * 400)
+        )
         audio = journal.get(first).audio_path
         clock.advance(2 * DAY)
-        second = journal.record(Interaction(started_at=clock.time(), transcript="b", audio=b"\2\0" * 400))
+        second = journal.record(
+            Interaction(started_at=clock.time(), transcript="b", audio=b"\2\0" * 400)
+        )
         # The sweep after that write took the first audio (1 day) but not its text (30 days).
         assert journal.get(first).audio_path is None and not os.path.exists(audio)
         assert journal.get(second).audio_path is not None

@@ -120,7 +120,9 @@ def test_delete_asks_first_and_says_what_it_did(setup):
     assert len(json_lines(log(config, "list", "--json").stdout)) == 5  # nothing deleted
     done = log(config, "delete", "--older-than", "1d", "--yes")
     assert done.returncode == 0
-    assert "Deleted 2 interactions" in done.stdout and "Erased from the database files" in done.stdout
+    assert (
+        "Deleted 2 interactions" in done.stdout and "Erased from the database files" in done.stdout
+    )
     assert [e["id"] for e in json_lines(log(config, "list", "--json").stdout)] == [5, 4, 3]
     nothing = log(config, "delete")
     assert nothing.returncode == 2 and "say what to delete" in nothing.stderr
