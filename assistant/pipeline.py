@@ -104,10 +104,9 @@ class Assistant:
 
     @cached_property
     def speech_model(self):
+        from assistant.grammar_cache import repeatable_model
         from assistant.models import resolve_stt_model
         from assistant.stt import SpeechModel
-
-        from assistant.grammar_cache import repeatable_model
 
         model_dir = resolve_stt_model(self.config).path
         return SpeechModel(repeatable_model(model_dir, self.data_dir / "grammar"))
