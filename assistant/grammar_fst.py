@@ -113,7 +113,8 @@ class _TemplateCompiler:
         elif isinstance(expression, Alternative):
             for item in expression.items:
                 self._expand(item, source, target, lists, rules)
-            if expression.is_optional:
+            empty = any(isinstance(i, TextChunk) and not i.text for i in expression.items)
+            if expression.is_optional and not empty:
                 g.arc(source, "", target)
         elif isinstance(expression, Permutation):
             if len(expression.items) > MAX_PERMUTATION_ITEMS:
@@ -212,8 +213,8 @@ def normalise_word(text: str) -> list[str]:
 def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary) -> WordGraph:
     """Walk (fragment state, unfinished word) pairs; a word whose id is unknown ends its path.
 
-    Each choice costs ln(number of choices), as in a grammar whose every branch is equally
-    likely: without it a sentence with 24 × 60 variants (an alarm time) would weigh as much
+    Each choice has a cost (see _choice_costs), as in a grammar whose branches share the
+    probability: without it a sentence with 24 × 60 variants (an alarm time) would weigh as much
     as "그만", and the decoder would stretch any audio into a long alarm sentence."""
     graph = WordGraph()
     ids: dict[tuple[int, str], int] = {(start, ""): graph.start}
@@ -224,8 +225,8 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
         if state == final:
             _finish(graph, here, pending, vocabulary)
         choices = fragments.arcs.get(state, ())
-        share = math.log(len(choices)) if len(choices) > 1 else 0.0
-        for text, target in choices:
+        costs = _choice_costs(choices, first_preferred=state != start)
+        for (text, target), share in zip(choices, costs, strict=True):
             cost = share + fragments.extra_cost.get((state, target), 0.0)
             joined = pending + text
             pieces = re.split(r"\s+", joined)
@@ -240,6 +241,21 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
                 todo.append(key)
             _path(graph, here, ids[key], word_ids, cost)  # type: ignore[arg-type]
     return graph
+
+
+def _choice_costs(choices, first_preferred: bool) -> list[float]:
+    """Costs of the choices at one point of a template. The plain form is the likelier:
+    leaving an optional word out, else the first alternative as written, takes half the
+    probability and the others share the rest; the sentences themselves are equally likely."""
+    count = len(choices)
+    if count < 2:
+        return [0.0] * count
+    empty = [i for i, (text, _) in enumerate(choices) if not text]
+    preferred = empty[0] if len(empty) == 1 else (0 if first_preferred else None)
+    if preferred is None:
+        return [math.log(count)] * count
+    rest = math.log(2 * (count - 1))
+    return [math.log(2) if i == preferred else rest for i in range(count)]
 
 
 def _finish(graph: WordGraph, state: int, pending: str, vocabulary) -> None:

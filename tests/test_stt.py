@@ -28,22 +28,30 @@ def ko_grammar(ko_model, ko_matcher):
 
 # espeak-ng's Korean is far from natural speech; these are commands the small Korean
 # model hears reliably from it (bench/ measures accuracy over a larger generated set).
+# The phrase list (models without a dynamic graph) is a bag of words: with the grown
+# templates it turns the time question into "지금 몇 시 이에요", a sentence of no template;
+# the compiled grammar (test_recognition.py) is what Korean uses.
 @pytest.mark.parametrize(
     "command,voice",
     [
-        ("지금 몇 시야", "ko+f3"),
         ("알람 목록 알려 줘", "ko+f3"),
         ("그만", "ko+f3"),
         ("알람 취소", "ko+f3"),
     ],
 )
-def test_korean_command_is_recognised_exactly_in_grammar_mode(
+def test_korean_command_is_understood_in_phrase_list_mode(
     ko_model, ko_grammar, ko_matcher, say, command, voice
 ):
     pcm = say(command, voice).tobytes() + bytes(32000)
     hypotheses = transcribe(ko_model, ko_grammar.phrases, pcm)
-    understood = [h for h in hypotheses if ko_matcher.match(h)]
-    assert understood and understood[0] == command, hypotheses
+    # The phrase list holds several ways to say a command ("알람 취소", "알람 취소 해"): the
+    # first hypothesis that parses must carry the command's intent and slots.
+    understood = [m for m in map(ko_matcher.match, hypotheses) if m]
+    expected = ko_matcher.match(command)
+    assert understood and (understood[0].intent, understood[0].slots) == (
+        expected.intent,
+        expected.slots,
+    ), hypotheses
 
 
 def test_grammar_covers_every_template_with_spoken_numbers(ko_grammar, ko_matcher):
