@@ -12,8 +12,12 @@ pytestmark = pytest.mark.slow  # loads Vosk
 
 
 @pytest.fixture(scope="session")
-def ko_model(ko_model_path):
-    return SpeechModel(ko_model_path)
+def ko_model(ko_model_path, tmp_path_factory):
+    # Dither off (a repeatable variant): the original settings give another transcript now
+    # and then for the same audio.
+    from assistant.grammar_cache import repeatable_model
+
+    return SpeechModel(repeatable_model(ko_model_path, tmp_path_factory.mktemp("free")))
 
 
 @pytest.fixture(scope="session")
