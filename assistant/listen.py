@@ -104,13 +104,12 @@ class EarlyEnd:
             Prefix.EXTENDABLE: _frames(config.early_end_extendable_seconds),
         }
         self.onset = SpeechOnset()
-        self.text = ""
         self.quiet_frames = 0
 
     def update(self, frame: np.ndarray, partial: str) -> bool:
         """True when the utterance can end now."""
-        if partial != self.text:
-            self.text, self.quiet_frames = partial, 0
+        # The pause is counted from the last loud frame, not from the last change of the
+        # partial transcript: Vosk settles the last word a few frames after it was said.
         if self.onset.is_speech(frame):
             self.quiet_frames = 0
             return False
