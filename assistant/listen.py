@@ -104,12 +104,16 @@ class EarlyEnd:
             Prefix.EXTENDABLE: _frames(config.early_end_extendable_seconds),
         }
         self.onset = SpeechOnset()
+        self.text = ""
         self.quiet_frames = 0
 
     def update(self, frame: np.ndarray, partial: str) -> bool:
         """True when the utterance can end now."""
-        # The pause is counted from the last loud frame, not from the last change of the
-        # partial transcript: Vosk settles the last word a few frames after it was said.
+        # The pause restarts when the partial transcript changes: Vosk settles the last word
+        # a few frames after it was said, and a sentence must be whole for the whole pause
+        # (counted from the last loud frame alone, "알람 취소 … 그만" was cut after 0.5 s).
+        if partial != self.text:
+            self.text, self.quiet_frames = partial, 0
         if self.onset.is_speech(frame):
             self.quiet_frames = 0
             return False
