@@ -12,7 +12,7 @@ from assistant.intents import IntentMatcher
 from assistant.skills import enabled_skills
 
 PHRASINGS = Path(__file__).parent / "phrasings"
-MINIMUM_RIGHT = {"ko": 0.9}
+MINIMUM_RIGHT = {"ko": 0.9, "en": 0.9}
 """Share of the list that must come back with the right intent and slots."""
 
 
