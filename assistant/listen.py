@@ -102,6 +102,9 @@ class EarlyEnd:
         self.wait_frames = {
             Prefix.COMPLETE: _frames(config.early_end_seconds),
             Prefix.EXTENDABLE: _frames(config.early_end_extendable_seconds),
+            # Words that start no sentence (the decoder is on its way out): they will be
+            # declined, so the longer pause is enough to decide, not Vosk's full second.
+            Prefix.NONE: _frames(config.early_end_extendable_seconds),
         }
         self.onset = SpeechOnset()
         self.text = ""
