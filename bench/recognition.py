@@ -243,7 +243,7 @@ def _report_commands(section: Section, commands: list[dict]) -> None:
         wrong = sum(r["acted"] and not r["right"] for r in rows)
         section.add("wrong actions on commands", wrong, "clips", case)
         early = sum(r["ended_by"] == "early" for r in rows)
-        section.add("ended early (whole sentence, short pause)", 100 * early / len(rows), "%", case)
+        section.add("ended before Vosk's endpoint (early end)", 100 * early / len(rows), "%", case)
 
 
 def _report_other_talk(section: Section, talk: list[dict]) -> None:
