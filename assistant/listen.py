@@ -1,5 +1,12 @@
 """Command capture after the wake word: audio streams into Vosk until its endpoint
-(trailing silence), a maximum length, or a no-speech timeout.
+(trailing silence), a maximum length, or a no-speech timeout, or, with a compiled
+grammar, until the words so far make a whole sentence and a short pause follows.
+
+Early end: Vosk's endpoint waits about a second of silence. When the partial transcript
+is a sentence of the grammar that no longer sentence starts with ("지금 몇 시야"), a
+pause of `listen.early_end_seconds` (0.3 s) is enough; when a longer one could still
+follow ("다섯 시" → "다섯 시 반"), the pause must last `listen.early_end_extendable_seconds`
+(0.8 s) so a person who is still thinking is not cut off.
 
 Time is counted in audio (frames), not on the wall clock, so a recording behaves
 exactly like the microphone it was made with.
@@ -22,6 +29,8 @@ from assistant.stt import SpeechModel, Transcriber
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.sentence_graph import SentenceGraph
+
 
 class EndedBy(StrEnum):
     ENDPOINT = "endpoint"
@@ -29,6 +38,8 @@ class EndedBy(StrEnum):
     NO_SPEECH = "no_speech"
     END_OF_INPUT = "end_of_input"
     STOPPED = "stopped"
+    EARLY = "early"
+    """A whole sentence of the grammar followed by a short pause."""
 
 
 @dataclass
@@ -47,6 +58,8 @@ class Utterance:
 
     waited_seconds: float = 0.0
     """Silence between the wake word and the first word."""
+    confidence: float | None = None
+    """Lowest word confidence of the best hypothesis (None: the decoder gave none)."""
 
     @property
     def audio_seconds(self) -> float:
@@ -78,11 +91,56 @@ class SpeechOnset:
         return level > max(ONSET_MIN_RMS, ONSET_FACTOR * self.floor)
 
 
+class EarlyEnd:
+    """Watches partial transcripts and audio energy for "a whole sentence, then a pause"."""
+
+    def __init__(self, sentences: SentenceGraph, config: ListenConfig) -> None:
+        from assistant.sentence_graph import Prefix
+
+        self.sentences = sentences
+        self.wait_frames = {
+            Prefix.COMPLETE: _frames(config.early_end_seconds),
+            Prefix.EXTENDABLE: _frames(config.early_end_extendable_seconds),
+            # Words that start no sentence (the decoder is on its way out): they will be
+            # declined, so the longer pause is enough to decide, not Vosk's full second.
+            Prefix.NONE: _frames(config.early_end_extendable_seconds),
+        }
+        self.onset = SpeechOnset()
+        self.text = ""
+        self.quiet_frames = 0
+
+    def update(self, frame: np.ndarray, partial: str) -> bool:
+        """True when the utterance can end now."""
+        # The pause restarts when the partial transcript changes: Vosk settles the last word
+        # a few frames after it was said, and a sentence must be whole for the whole pause
+        # (counted from the last loud frame alone, "알람 취소 … 그만" was cut after 0.5 s).
+        if partial != self.text:
+            self.text, self.quiet_frames = partial, 0
+        if self.onset.is_speech(frame):
+            self.quiet_frames = 0
+            return False
+        self.quiet_frames += 1
+        needed = self.wait_frames.get(self.sentences.prefix(partial))
+        return needed is not None and needed > 0 and self.quiet_frames >= needed
+
+
+def _frames(seconds: float) -> int:
+    return max(0, round(seconds / FRAME_SECONDS))
+
+
 class CommandListener:
-    def __init__(self, model: SpeechModel, phrases: list[str] | None, config: ListenConfig) -> None:
+    def __init__(
+        self,
+        model: SpeechModel,
+        phrases: list[str] | None,
+        config: ListenConfig,
+        sentences: SentenceGraph | None = None,
+    ) -> None:
         self.model = model
         self.phrases = phrases
         self.config = config
+        self.sentences = sentences
+        """The compiled grammar's sentences: word confidences and early end need it."""
 
     def listen(
         self,
@@ -99,10 +157,14 @@ class CommandListener:
         if pre_roll is None:
             ended_by = EndedBy.STOPPED if should_stop() else EndedBy.NO_SPEECH
             return Utterance([], b"", ended_by, 0.0, waited * FRAME_SECONDS)
-        transcriber = Transcriber(self.model, self.phrases)
+        compiled = self.sentences is not None
+        transcriber = Transcriber(self.model, self.phrases, word_confidences=compiled)
+        early = EarlyEnd(self.sentences, self.config) if self.sentences is not None else None
         chunks: list[bytes] = []
         heard_speech = False
         ended_by = EndedBy.END_OF_INPUT
+        import numpy as np
+
         for pcm in itertools.chain([pre_roll], (frame.tobytes() for frame in live)):
             if should_stop():
                 ended_by = EndedBy.STOPPED
@@ -118,9 +180,14 @@ class CommandListener:
                         EndedBy.ENDPOINT,
                         ms_since(started),
                         waited * FRAME_SECONDS,
+                        transcriber.confidence,
                     )
                 # Vosk closed a segment with nothing in it (a cough, a click): keep waiting.
-            heard_speech = heard_speech or bool(transcriber.partial())
+            partial = transcriber.partial()
+            heard_speech = heard_speech or bool(partial)
+            if early is not None and early.update(np.frombuffer(pcm, dtype=np.int16), partial):
+                ended_by = EndedBy.EARLY
+                break
             frames_used = waited + sum(map(len, chunks)) // FRAME_BYTES
             if not heard_speech and frames_used >= no_speech_limit:
                 return Utterance(
@@ -134,7 +201,12 @@ class CommandListener:
         if not hypotheses and ended_by in (EndedBy.END_OF_INPUT, EndedBy.MAX_LENGTH):
             ended_by = EndedBy.NO_SPEECH
         return Utterance(
-            hypotheses, b"".join(chunks), ended_by, ms_since(started), waited * FRAME_SECONDS
+            hypotheses,
+            b"".join(chunks),
+            ended_by,
+            ms_since(started),
+            waited * FRAME_SECONDS,
+            transcriber.confidence,
         )
 
     @staticmethod

@@ -1,6 +1,12 @@
 """The audio stages of one assistant: wake word detector, Vosk model and listener,
 speech synthesiser. Each is built on first use (`assistant ask` never loads a model).
 
+In grammar mode (the default) the listener decodes with the enabled skills' sentences
+compiled into a grammar graph (assistant.grammar_cache), on a variant of the model that
+holds it; the whole-vocabulary model is loaded only when something decodes freely
+(`free` and `auto` modes, or a model without a dynamic graph). Both variants decode with
+dither off, so the same audio gives the same transcript.
+
 A reload must not hold two Vosk models (hundreds of MB) at once: a new set of stages
 is given the old set's `LoadedModels`, and takes each model whose settings are
 unchanged instead of loading it again.
@@ -8,13 +14,17 @@ unchanged instead of loading it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from assistant.config import Config, SpeechConfig, SttConfig, WakeConfig
+    from assistant.grammar_cache import CompiledGrammar
+    from assistant.intents import IntentMatcher
     from assistant.listen import CommandListener
+    from assistant.sentence_graph import SentenceGraph
     from assistant.speech import Synthesizer
     from assistant.stt import Grammar, SpeechModel
     from assistant.wake import WakeDetector
@@ -27,6 +37,8 @@ class LoadedModels:
     language: str
     wake: tuple[WakeConfig, WakeDetector] | None = None
     speech_model: tuple[SttConfig, SpeechModel] | None = None
+    grammar_model: tuple[Path, SpeechModel] | None = None
+    """The model variant holding a compiled grammar, by its directory (the cache key)."""
     synthesizer: tuple[SpeechConfig, Synthesizer] | None = None
 
     def wake_for(self, config: Config) -> WakeDetector | None:
@@ -40,6 +52,11 @@ class LoadedModels:
             config.stt,
         ):
             return self.speech_model[1]
+        return None
+
+    def grammar_model_for(self, model_dir: Path) -> SpeechModel | None:
+        if self.grammar_model and self.grammar_model[0] == model_dir:
+            return self.grammar_model[1]
         return None
 
     def synthesizer_for(self, config: Config) -> Synthesizer | None:
@@ -57,18 +74,30 @@ class AudioStages:
     def __init__(
         self,
         config: Config,
-        grammar_phrases: Callable[[], list[str]],
+        matcher: IntentMatcher,
         reuse: LoadedModels | None = None,
     ) -> None:
-        """`grammar_phrases()` lists what the enabled skills understand (for grammar
-        mode); `reuse` holds models a previous assistant loaded."""
+        """`matcher` holds what the enabled skills understand (compiled for grammar mode);
+        `reuse` holds models a previous assistant loaded."""
         self.config = config
-        self._grammar_phrases = grammar_phrases
+        self._matcher = matcher
+        self._reuse = reuse
         self._wake = reuse.wake_for(config) if reuse else None
         self._speech_model = reuse.speech_model_for(config) if reuse else None
         self._synthesizer = reuse.synthesizer_for(config) if reuse else None
         self._grammar: Grammar | None = None
+        self._compiled: CompiledGrammar | None | bool = False  # False: not looked at yet
+        self._grammar_model: SpeechModel | None = None
         self._listener: CommandListener | None = None
+
+    @property
+    def grammar_cache(self) -> Path:
+        return self.config.data_path / "grammar"
+
+    def _model_dir(self) -> Path:
+        from assistant.models import resolve_stt_model
+
+        return resolve_stt_model(self.config).path
 
     @property
     def wake(self) -> WakeDetector:
@@ -81,18 +110,52 @@ class AudioStages:
     @property
     def speech_model(self) -> SpeechModel:
         if self._speech_model is None:
-            from assistant.models import resolve_stt_model
+            from assistant.grammar_cache import repeatable_model
             from assistant.stt import SpeechModel
 
-            self._speech_model = SpeechModel(resolve_stt_model(self.config).path)
+            variant = repeatable_model(self._model_dir(), self.grammar_cache)
+            self._speech_model = SpeechModel(variant)
         return self._speech_model
 
     @property
+    def compiled_grammar(self) -> CompiledGrammar | None:
+        """The skills' sentences as a grammar graph, built or from the cache (None: free
+        mode, or a model without a dynamic graph, which keeps the phrase list)."""
+        if self._compiled is False:
+            from assistant.stt import load_compiled_grammar
+
+            self._compiled = None
+            if self.config.stt.mode != "free":
+                self._compiled = load_compiled_grammar(
+                    self._matcher, self._model_dir(), self.grammar_cache
+                )
+        return self._compiled  # type: ignore[return-value]
+
+    def sentences(self) -> SentenceGraph | None:
+        """What rejection checks a transcript against (None until the grammar is built,
+        or without one)."""
+        compiled = self._compiled
+        return compiled.sentences if compiled else None
+
+    @property
+    def grammar_model(self) -> SpeechModel:
+        compiled = self.compiled_grammar
+        assert compiled is not None
+        if self._grammar_model is None and self._reuse is not None:
+            self._grammar_model = self._reuse.grammar_model_for(compiled.model_dir)
+        if self._grammar_model is None:
+            from assistant.stt import SpeechModel
+
+            self._grammar_model = SpeechModel(compiled.model_dir)
+        return self._grammar_model
+
+    @property
     def grammar(self) -> Grammar:
+        """The phrase list, for a model without a dynamic graph."""
         if self._grammar is None:
             from assistant.stt import Grammar
 
-            self._grammar = Grammar(self.speech_model, self._grammar_phrases())
+            self._grammar = Grammar(self.speech_model, self._matcher.grammar_phrases())
         return self._grammar
 
     @property
@@ -100,8 +163,15 @@ class AudioStages:
         if self._listener is None:
             from assistant.listen import CommandListener
 
-            phrases = None if self.config.stt.mode == "free" else self.grammar.phrases
-            self._listener = CommandListener(self.speech_model, phrases, self.config.listen)
+            listen = self.config.listen
+            compiled = self.compiled_grammar
+            if compiled is not None:
+                self._listener = CommandListener(
+                    self.grammar_model, None, listen, compiled.sentences
+                )
+            else:
+                phrases = None if self.config.stt.mode == "free" else self.grammar.phrases
+                self._listener = CommandListener(self.speech_model, phrases, listen)
         return self._listener
 
     @property
@@ -129,9 +199,13 @@ class AudioStages:
         """What a new set of stages may reuse."""
         config = self.config
         wake, model, voice = self._wake, self._speech_model, self._synthesizer
+        compiled, grammar_model = self._compiled, self._grammar_model
         return LoadedModels(
             config.language,
             wake=(config.wake, wake) if wake is not None else None,
             speech_model=(config.stt, model) if model is not None else None,
+            grammar_model=(
+                (compiled.model_dir, grammar_model) if compiled and grammar_model else None
+            ),
             synthesizer=(config.speech, voice) if voice is not None else None,
         )

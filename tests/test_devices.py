@@ -83,7 +83,9 @@ def test_marks_the_configured_devices(pulse_server, tmp_path):
         assert listing["configured"][kind]["index"] == configured["index"]
 
     text = run_devices(config=config).stdout
-    [line] = [line for line in section(text, "Input devices (microphones):") if "configured" in line]
+    [line] = [
+        line for line in section(text, "Input devices (microphones):") if "configured" in line
+    ]
     assert " pulse " in line
     assert "audio.output_device: 'pulse' -> " in text
 

@@ -122,7 +122,9 @@ def test_a_vanished_socket_does_not_raise(tmp_path, monkeypatch, caplog):
         (None, None, None),
     ],
 )
-def test_watchdog_interval_is_half_of_watchdog_usec(notify_socket, monkeypatch, usec, pid, expected):
+def test_watchdog_interval_is_half_of_watchdog_usec(
+    notify_socket, monkeypatch, usec, pid, expected
+):
     if usec is not None:
         monkeypatch.setenv("WATCHDOG_USEC", usec)
     if pid is not None:

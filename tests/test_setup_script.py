@@ -26,7 +26,9 @@ def copy_project(destination: Path) -> Path:
     destination.mkdir()
     shutil.copy2(REPO / "pyproject.toml", destination)
     for part in ("assistant", "skills", "config", "systemd"):
-        shutil.copytree(REPO / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            REPO / part, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return destination
 
 
@@ -35,7 +37,9 @@ def source(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("release") / "source")
 
 
-def setup_pi(root: Path, source: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+def setup_pi(
+    root: Path, source: Path, *extra: str, check: bool = True
+) -> subprocess.CompletedProcess:
     result = subprocess.run(
         ["bash", str(SCRIPT), "--root", str(root), "--source", str(source), *OFFLINE, *extra],
         capture_output=True,
@@ -121,7 +125,11 @@ def test_the_program_is_installed_as_a_copy_that_runs(installed, tmp_path):
     assert result.stdout.startswith("assistant ")
     # Imported from the environment, not from the checkout it was built from.
     where = subprocess.run(
-        [str(venv / "bin/python"), "-c", "import assistant, skills; print(assistant.__file__, skills.__file__)"],
+        [
+            str(venv / "bin/python"),
+            "-c",
+            "import assistant, skills; print(assistant.__file__, skills.__file__)",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -185,7 +193,9 @@ def test_a_changed_unit_or_program_is_updated(installed, tmp_path):
     assert states["program"] == "changed"
     assert states["configuration"] == "ok"
     assert (root / "etc/systemd/system/assistant.service").read_text().endswith("# local change\n")
-    added = list((root / "opt/assistant/venv/lib").glob("python3*/site-packages/assistant/added_module.py"))
+    added = list(
+        (root / "opt/assistant/venv/lib").glob("python3*/site-packages/assistant/added_module.py")
+    )
     assert len(added) == 1
 
 

@@ -1,4 +1,5 @@
-"""Vosk on the real Korean model: grammar mode built from the skills' sentences."""
+"""Vosk on the real Korean model: the phrase-list grammar (models without a dynamic graph)
+and free recognition. The compiled grammar graph is tested in test_recognition.py."""
 
 import pytest
 
@@ -7,10 +8,16 @@ from assistant.intents import IntentMatcher
 from assistant.skillkit import enabled_skills
 from assistant.stt import Grammar, SpeechModel, transcribe
 
+pytestmark = pytest.mark.slow  # loads Vosk
+
 
 @pytest.fixture(scope="session")
-def ko_model(ko_model_path):
-    return SpeechModel(ko_model_path)
+def ko_model(ko_model_path, tmp_path_factory):
+    # Dither off (a repeatable variant): the original settings give another transcript now
+    # and then for the same audio.
+    from assistant.grammar_cache import repeatable_model
+
+    return SpeechModel(repeatable_model(ko_model_path, tmp_path_factory.mktemp("free")))
 
 
 @pytest.fixture(scope="session")
@@ -25,22 +32,30 @@ def ko_grammar(ko_model, ko_matcher):
 
 # espeak-ng's Korean is far from natural speech; these are commands the small Korean
 # model hears reliably from it (bench/ measures accuracy over a larger generated set).
+# The phrase list (models without a dynamic graph) is a bag of words: with the grown
+# templates it turns the time question into "지금 몇 시 이에요", a sentence of no template;
+# the compiled grammar (test_recognition.py) is what Korean uses.
 @pytest.mark.parametrize(
     "command,voice",
     [
-        ("지금 몇 시야", "ko+f3"),
         ("알람 목록 알려 줘", "ko+f3"),
         ("그만", "ko+f3"),
         ("알람 취소", "ko+f3"),
     ],
 )
-def test_korean_command_is_recognised_exactly_in_grammar_mode(
+def test_korean_command_is_understood_in_phrase_list_mode(
     ko_model, ko_grammar, ko_matcher, say, command, voice
 ):
     pcm = say(command, voice).tobytes() + bytes(32000)
     hypotheses = transcribe(ko_model, ko_grammar.phrases, pcm)
-    understood = [h for h in hypotheses if ko_matcher.match(h)]
-    assert understood and understood[0] == command, hypotheses
+    # The phrase list holds several ways to say a command ("알람 취소", "알람 취소 해"): the
+    # first hypothesis that parses must carry the command's intent and slots.
+    understood = [m for m in map(ko_matcher.match, hypotheses) if m]
+    expected = ko_matcher.match(command)
+    assert understood and (understood[0].intent, understood[0].slots) == (
+        expected.intent,
+        expected.slots,
+    ), hypotheses
 
 
 def test_grammar_covers_every_template_with_spoken_numbers(ko_grammar, ko_matcher):
@@ -61,10 +76,18 @@ def test_grammar_drops_phrases_with_words_the_model_lacks(ko_model):
     assert "지금 몇 시 이야" not in grammar.phrases
 
 
-def test_free_mode_recognises_without_a_grammar(ko_model, say):
-    # Free mode uses the full vocabulary: it hears *something* Korean, rarely the exact phrase.
-    [text, *_] = transcribe(ko_model, None, say("지금 몇 시야", "ko").tobytes() + bytes(32000))
-    assert any("\uac00" <= ch <= "\ud7a3" for ch in text), text
+def test_free_mode_is_repeatable_and_gives_the_measured_transcript(ko_model_path, say, tmp_path):
+    # Free mode uses the full vocabulary, on a variant with Kaldi's random dither off: the
+    # small model mishears espeak-ng's "지금 몇 시야", but always the same way. A change
+    # here means the model, its feature settings or the decoder changed.
+    from assistant.grammar_cache import repeatable_model
+
+    model = SpeechModel(repeatable_model(ko_model_path, tmp_path / "cache"))
+    pcm = say("지금 몇 시야", "ko").tobytes() + bytes(32000)
+    first = transcribe(model, None, pcm)
+    assert first[0] == "즈음 하여 지요"
+    assert transcribe(model, None, pcm) == first
+    assert "--dither=0" in (model.path / "conf" / "mfcc.conf").read_text()
 
 
 def test_a_directory_that_is_not_a_model_is_refused(tmp_path):

@@ -1,0 +1,162 @@
+"""Recognition with the compiled grammar on the real Korean model and espeak-ng voices:
+whole sentences or nothing, no action on a question or on talk that is no command,
+repeatable decoding, early end of a finished sentence."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from assistant.config import ListenConfig
+from assistant.listen import CommandListener, EndedBy
+from assistant.rejection import STATE_CHANGING
+from assistant.stt import transcribe
+from tests.conftest import run_cli, silence, write_wav
+
+pytestmark = pytest.mark.slow
+
+VOICES = ("ko", "ko+f2", "ko+f3", "ko+m1", "ko+m3")
+TIME_QUESTIONS = ("지금 몇 시야", "몇 시야")
+OUT_OF_DOMAIN = (
+    "오늘 점심 뭐 먹을까",
+    "엄마가 시장에 갔어요",
+    "내일 비가 올까요",
+    "백 나누기 사는 얼마지",
+    "이 노래 제목이 뭐야",
+    "창문 좀 열어 줄래",
+    "배고파 죽겠다",
+    "주말에 영화 보러 가자",
+)
+
+
+def _clip(say, commands: list[tuple[str, str]]) -> np.ndarray:
+    parts = [silence(1.0)]
+    for text, voice in commands:
+        parts += [say("hey jarvis", "en-us"), silence(0.6), say(text, voice), silence(2.5)]
+    return np.concatenate(parts)
+
+
+def _run(tmp_path, ko_config, clip) -> list[dict]:
+    wav = write_wav(tmp_path / "clip.wav", clip)
+    result = run_cli("--config", str(ko_config), "run", "--input", str(wav), "--json", timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_questions_and_other_talk_never_trigger_an_action(tmp_path, ko_config, say):
+    questions = [(q, v) for v in VOICES for q in TIME_QUESTIONS]
+    other = [(s, v) for v in ("ko+f2", "ko+m3") for s in OUT_OF_DOMAIN]
+    interactions = _run(tmp_path, ko_config, _clip(say, questions + other))
+    assert len(interactions) == len(questions) + len(other)
+
+    asked, talked = interactions[: len(questions)], interactions[len(questions) :]
+    assert not [i for i in interactions if i["intent"] in STATE_CHANGING]
+    assert {(i["intent"], i["outcome"]) for i in asked} <= {
+        ("ClockTime", "handled"),
+        (None, "not_understood"),
+    }
+    assert any(i["intent"] == "ClockTime" for i in asked)
+    answered = [(i["transcript"], i["intent"]) for i in talked if i["outcome"] != "not_understood"]
+    assert answered == []
+
+    data = tmp_path / "data"
+    assert not list(data.glob("skills/*/*.json")) or all(
+        json.loads(p.read_text() or "[]") in ([], {}) for p in data.glob("skills/*/*.json")
+    ), "an alarm or timer was stored"
+    with sqlite3.connect(data / "journal.db") as db:
+        [(count,)] = db.execute("SELECT COUNT(*) FROM interactions").fetchall()
+    assert count == len(interactions)  # nothing was deleted
+
+
+@pytest.mark.parametrize("voice", ["ko", "ko+f3", "ko+m1"])
+def test_decoding_the_same_clip_twice_gives_the_same_transcript(ko_grammar_model, say, voice):
+    pcm = bytes(10240) + say("알람 목록 알려 줘", voice).tobytes() + bytes(32000)
+    first = transcribe(ko_grammar_model, None, pcm, word_confidences=True)
+    assert all(
+        transcribe(ko_grammar_model, None, pcm, word_confidences=True) == first for _ in "ab"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "지금 몇 시야",
+        "알람 목록 알려 줘",
+        "알람 취소",
+        "기록 다 지워 줘",
+        "소리 키워 줘",
+    ],
+)
+def test_commands_are_understood_with_the_compiled_grammar(
+    ko_grammar_model, ko_compiled_grammar, say, command
+):
+    # The grammar holds several ways to say each command ("지금 몇 시야", "지금 몇 시 이에요"):
+    # what must come out is a sentence of the grammar with the command's intent and slots.
+    matcher, grammar = ko_compiled_grammar
+    pcm = bytes(10240) + say(command, "ko+f3").tobytes() + bytes(32000)
+    [heard] = transcribe(ko_grammar_model, None, pcm, word_confidences=True)[:1]
+    assert grammar.sentences.accepts(heard)
+    expected, got = matcher.match(command), matcher.match(heard)
+    assert got is not None and (got.intent, got.slots) == (expected.intent, expected.slots), heard
+
+
+def _frames(samples: np.ndarray):
+    for start in range(0, len(samples), 1280):
+        yield samples[start : start + 1280]
+
+
+def test_a_finished_sentence_ends_before_vosk_s_endpoint(
+    ko_grammar_model, ko_compiled_grammar, say
+):
+    _, grammar = ko_compiled_grammar
+    audio = np.concatenate([silence(0.3), say("지금 몇 시야", "ko+f3"), silence(3.0)])
+    config = ListenConfig()
+    early = CommandListener(ko_grammar_model, None, config, grammar.sentences).listen(
+        _frames(audio)
+    )
+    late = CommandListener(
+        ko_grammar_model,
+        None,
+        ListenConfig(early_end_seconds=0, early_end_extendable_seconds=0),
+        grammar.sentences,
+    ).listen(_frames(audio))
+    assert early.ended_by is EndedBy.EARLY and late.ended_by is EndedBy.ENDPOINT
+    assert early.text == late.text and grammar.sentences.accepts(early.text)
+    assert early.audio_seconds < late.audio_seconds - 0.3
+
+
+@pytest.fixture(scope="module")
+def growing_grammar(tmp_path_factory, ko_model_path):
+    """A small grammar in which one sentence is the start of another."""
+    from hassil import Intents
+
+    from assistant.grammar_cache import compiled_grammar
+    from assistant.stt import SpeechModel
+
+    templates = {
+        "language": "ko",
+        "intents": {
+            "AlarmCancel": {"data": [{"sentences": ["알람 취소", "알람 취소 그만"]}]},
+            "ClockTime": {"data": [{"sentences": ["지금 몇 시야"]}]},
+        },
+    }
+    cache = tmp_path_factory.mktemp("growing")
+    grammar = compiled_grammar(Intents.from_dict(templates), templates, "ko", ko_model_path, cache)
+    return grammar, SpeechModel(grammar.model_dir)
+
+
+def test_a_sentence_that_can_still_grow_is_not_cut_at_a_short_pause(growing_grammar, say):
+    grammar, model = growing_grammar
+    audio = np.concatenate(
+        [silence(0.3), say("알람 취소", "ko+f3"), silence(0.5), say("그만", "ko+f3"), silence(3)]
+    )
+    assert grammar.sentences.prefix("알람 취소").value == "extendable"
+    patient = CommandListener(model, None, ListenConfig(), grammar.sentences).listen(_frames(audio))
+    assert patient.text == "알람 취소 그만"
+    # The same pause is too long for a listener that waits only 0.3 s after any sentence.
+    hasty = ListenConfig(early_end_extendable_seconds=0.3)
+    cut = CommandListener(model, None, hasty, grammar.sentences).listen(_frames(audio))
+    assert (cut.text, cut.ended_by) == ("알람 취소", EndedBy.EARLY)
