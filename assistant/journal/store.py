@@ -307,6 +307,13 @@ COLUMNS = (
 )
 
 
+INSERT_SQL = (
+    f"INSERT INTO interactions ({COLUMNS.removeprefix('id, ')}) "
+    f"VALUES ({', '.join('?' * len(COLUMNS.split(', ')[1:]))})"
+)
+"""One row from `row_values` (the benchmarks fill large journals with it too)."""
+
+
 def row_values(interaction: Interaction, audio_file: str | None) -> tuple[Any, ...]:
     # ensure_ascii=False: slot values are stored as the words themselves, so a search (and
     # an erasure check) for the words finds them.
@@ -340,8 +347,7 @@ def insert(conn: sqlite3.Connection, interaction: Interaction, audio_dir: Path |
             write_private_file(audio_dir / audio_file, wav_bytes(interaction.audio))
         try:
             cursor = conn.execute(
-                f"INSERT INTO interactions ({COLUMNS.removeprefix('id, ')}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                INSERT_SQL,
                 row_values(interaction, audio_file),
             )
         except BaseException:
