@@ -185,7 +185,7 @@ class ControlServer:
         os.chmod(self.path, PRIVATE_FILE_MODE)
         self._server.handler = handler
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="control-socket", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="control-socket", daemon=True
         )
         self._thread.start()
 

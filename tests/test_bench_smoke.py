@@ -11,6 +11,8 @@ import sys
 import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # starts processes or plays real audio
+
 BENCHMARKS = ["wake_cpu", "wake_accuracy", "idle", "recognition", "latency", "journal", "web"]
 
 

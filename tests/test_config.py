@@ -131,6 +131,7 @@ def test_a_fresh_data_dir_and_the_documented_default_pass(tmp_path, capsys):
     assert main(["--config", str(repo / "config" / "assistant.yaml"), "config", "check"]) == 0
 
 
+@pytest.mark.slow
 def test_files_that_are_no_configuration(tmp_path, capsys):
     big = tmp_path / "big.yaml"
     big.write_bytes(b"# " + b"x" * 2_000_000 + b"\n")

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
 def run_devices(*args: str, config=None, env=None) -> subprocess.CompletedProcess:

@@ -166,6 +166,7 @@ def test_a_missing_speech_model_fails_with_how_to_install_one(tmp_path):
 
 
 @pytest.mark.audio
+@pytest.mark.slow
 def test_a_silent_microphone_is_a_warning_not_a_failure(pulse_server, tmp_path):
     # Nothing plays into the null sink: the device opens and delivers digital silence.
     config = config_module.parse({"data_dir": str(tmp_path / "data")})

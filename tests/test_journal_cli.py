@@ -19,6 +19,8 @@ from assistant.config import Config
 from assistant.journal import Journal
 from assistant.record import Interaction, Outcome, Source
 
+pytestmark = pytest.mark.slow  # starts processes or plays real audio
+
 DAY = 86400.0
 HEAVY = ("numpy", "vosk", "openwakeword", "sounddevice", "pyttsx3")
 
@@ -34,7 +36,8 @@ def setup(tmp_path):
         journal.record(Interaction(started_at=now - 1.5 * DAY, transcript="weather tomorrow",
                                    intent="GetWeather", outcome=Outcome.HANDLED))  # fmt: skip
         journal.record(Interaction(started_at=now - 60, transcript="지금 몇 시야", language="ko",
-                                   intent="GetTime", reply="세 시", outcome=Outcome.HANDLED))  # fmt: skip
+                                   intent="GetTime", reply="세 시",
+                                   outcome=Outcome.HANDLED))  # fmt: skip
         journal.record(Interaction(started_at=now - 30, source=Source.TYPED,
                                    transcript="what time is it", intent="GetTime",
                                    outcome=Outcome.HANDLED))  # fmt: skip
@@ -68,7 +71,8 @@ def test_list_marks_typed_commands_and_false_wakes(setup):
 
 def test_list_filters_by_time_intent_and_limit(setup):
     config, _ = setup
-    assert [e["transcript"] for e in json_lines(log(config, "list", "--since", "2d", "--json").stdout)] == [
+    listed = json_lines(log(config, "list", "--since", "2d", "--json").stdout)
+    assert [e["transcript"] for e in listed] == [
         None, "what time is it", "지금 몇 시야", "weather tomorrow"]  # fmt: skip
     assert len(json_lines(log(config, "list", "--until", "1d", "--json").stdout)) == 2
     entries = json_lines(log(config, "list", "--intent", "GetTime", "--json").stdout)

@@ -153,6 +153,7 @@ def test_erasure_while_another_process_is_writing(tmp_path):
     assert "Traceback" not in writer.stderr.read()
 
 
+@pytest.mark.slow
 def test_a_reader_holding_the_wal_makes_the_deletion_fail_loudly(tmp_path):
     data = tmp_path / "data"
     config_file = write_config(tmp_path, data)
@@ -250,8 +251,8 @@ def test_random_batched_deletions_by_every_route_leave_no_marker(tmp_path, seed)
     rng = random.Random(seed)
     data = tmp_path / "data"
     clock = ManualClock(1_790_000_000.0)
-    config = Config(data_dir=str(data), journal=JournalConfig(keep_audio=True,
-                                                              audio_retention_days=3650))  # fmt: skip
+    kept = JournalConfig(keep_audio=True, audio_retention_days=3650)
+    config = Config(data_dir=str(data), journal=kept)
     live: dict[int, str] = {}
     gone: list[str] = []
     with Journal.open(config, clock, sweep_every=None) as journal:

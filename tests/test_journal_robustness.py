@@ -14,12 +14,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from journal_writer import WRITER, write_config
 
 from assistant.config import Config, JournalConfig
 from assistant.journal import Journal
 from assistant.record import Interaction
 
+pytestmark = pytest.mark.slow  # starts processes or plays real audio
 
 def start_writer(config: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
     """The writer process and a list that fills with its stdout lines as they arrive."""

@@ -14,7 +14,7 @@ import pytest
 from conftest import rms, write_wav
 from running import Running, record_speaker
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 MICROPHONE_OPEN = "microphone (system default) open"
 

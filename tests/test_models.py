@@ -248,6 +248,7 @@ def test_connection_dropped_midway_resumes_where_it_stopped(config, server, zip_
     assert leftovers(config) == ["en-us-small"]
 
 
+@pytest.mark.slow
 def test_failed_download_installs_nothing_and_a_later_run_resumes(config, server, zip_bytes):
     server.script = [("drop", 100_000), ("status", 503), ("status", 503)]
     with pytest.raises(ModelError, match="run the same command again to resume"):
@@ -433,6 +434,7 @@ def test_bad_mirror_address_is_refused_before_anything_is_written(config, url, m
     assert not Path(config.data_dir).exists()
 
 
+@pytest.mark.slow
 def test_install_from_a_file_url(config, tmp_path, zip_bytes):
     archive = tmp_path / "mirror" / "model.zip"
     archive.parent.mkdir()

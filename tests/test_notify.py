@@ -136,6 +136,7 @@ def _watchdog_pings(messages: list[dict[str, str]]) -> int:
     return sum(1 for m in messages if m == {"WATCHDOG": "1"})
 
 
+@pytest.mark.slow
 def test_watchdog_pings_while_fed_and_falls_silent_when_not(notify_socket, monkeypatch):
     # 0.2 s of WATCHDOG_USEC → a ping every 0.1 s while the loop is alive.
     monkeypatch.setenv("WATCHDOG_USEC", "200000")

@@ -1,4 +1,4 @@
-"""systemd/assistant.service: valid for systemd, hardened as promised, and scored by systemd itself."""
+"""systemd/assistant.service: valid for systemd, hardened as promised, scored by systemd."""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts processes or plays real audio
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "setup-pi.sh"
 OFFLINE = ["--skip-packages", "--skip-user", "--skip-systemd", "--skip-models", "--no-deps"]

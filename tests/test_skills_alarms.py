@@ -60,6 +60,7 @@ def _clock_one_second_before_a_minute() -> tuple[ShiftedClock, datetime]:
     return clock, datetime.fromtimestamp(next_minute).astimezone()
 
 
+@pytest.mark.slow
 def test_an_alarm_rings_with_the_alarm_sound_and_stop_silences_it(tmp_path):
     clock, due = _clock_one_second_before_a_minute()
     assistant = make_assistant(tmp_path, clock=clock)

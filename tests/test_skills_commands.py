@@ -122,6 +122,7 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@pytest.mark.slow
 def test_a_hanging_program_is_killed_with_its_children_at_the_time_limit(tmp_path):
     script = tmp_path / "hang.py"
     script.write_text(HANGER)

@@ -18,6 +18,7 @@ def assistant(tmp_path):
     a.close()
 
 
+@pytest.mark.slow
 def test_a_named_timer_rings_with_the_alarm_sound_until_stop(assistant):
     assert ask(assistant, "set a pasta timer for 1 second") == "Pasta timer set for 1 second."
     ring = wait_for_announcement(assistant, timeout=4)
@@ -33,6 +34,7 @@ def test_a_named_timer_rings_with_the_alarm_sound_until_stop(assistant):
     assert ask(assistant, "how much time is left") == "No timers are running."
 
 
+@pytest.mark.slow
 def test_several_timers_named_or_not_ring_in_order(assistant):
     ask(assistant, "set a tea timer for 2 seconds")
     assert ask(assistant, "set a timer for 1 second") == "Timer set for 1 second."
@@ -45,6 +47,7 @@ def test_several_timers_named_or_not_ring_in_order(assistant):
     assert second.text == "Your tea timer is done."
 
 
+@pytest.mark.slow
 def test_cancel_one_or_all(assistant):
     ask(assistant, "set a pasta timer for 1 second")
     ask(assistant, "set an egg timer for 10 minutes")
@@ -61,6 +64,7 @@ def test_cancel_one_or_all(assistant):
     assert ask(assistant, "how much time is left") == "No timers are running."
 
 
+@pytest.mark.slow
 def test_a_timer_survives_a_restart_and_rings_after_it(tmp_path):
     first = make_assistant(tmp_path)
     ask(first, "set a rice timer for 2 seconds")
@@ -78,6 +82,7 @@ def test_a_timer_survives_a_restart_and_rings_after_it(tmp_path):
         second.close()
 
 
+@pytest.mark.slow
 def test_a_timer_that_ended_while_stopped_is_announced_at_start(tmp_path):
     first = make_assistant(tmp_path)
     ask(first, "set a soup timer for 1 second")
@@ -98,6 +103,7 @@ def test_a_timer_that_ended_while_stopped_is_announced_at_start(tmp_path):
         third.close()
 
 
+@pytest.mark.slow
 def test_korean_timer(tmp_path):
     assistant = make_assistant(tmp_path, language="ko")
     try:
