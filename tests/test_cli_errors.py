@@ -5,6 +5,7 @@ from conftest import run_cli, write_config
 
 pytestmark = pytest.mark.slow  # starts processes or plays real audio
 
+
 def assert_clean_failure(result, *expected: str, code: int | None = None):
     assert result.returncode != 0
     if code is not None:

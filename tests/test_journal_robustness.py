@@ -23,6 +23,7 @@ from assistant.record import Interaction
 
 pytestmark = pytest.mark.slow  # starts processes or plays real audio
 
+
 def start_writer(config: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
     """The writer process and a list that fills with its stdout lines as they arrive."""
     process = subprocess.Popen(
