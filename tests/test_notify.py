@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import threading
 import time
 import uuid
 
@@ -133,38 +134,80 @@ def test_watchdog_interval_is_half_of_watchdog_usec(
 
 
 def _watchdog_pings(messages: list[dict[str, str]]) -> int:
-    return sum(1 for m in messages if m == {"WATCHDOG": "1"})
+    assert all(m == {"WATCHDOG": "1"} for m in messages), messages
+    return len(messages)
 
 
-@pytest.mark.slow
-def test_watchdog_pings_while_fed_and_falls_silent_when_not(notify_socket, monkeypatch):
-    # 0.2 s of WATCHDOG_USEC → a ping every 0.1 s while the loop is alive.
-    monkeypatch.setenv("WATCHDOG_USEC", "200000")
-    watchdog = Watchdog(Notifier.from_environment(), stale_after=0.2)
-    assert watchdog.interval == pytest.approx(0.1)
+class SteppedClock:
+    """The watchdog's injected clock, moved by the test: the watchdog decides with it
+    whether the loop is alive and a ping is due. It counts how often it is read, so a
+    test can wait until the watchdog's thread has looked at it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.reads = 0
+        self._changed = threading.Condition()
+
+    def __call__(self) -> float:
+        with self._changed:
+            self.reads += 1
+            self._changed.notify_all()
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def wait_for_reads(self, count: int) -> None:
+        with self._changed:
+            target = self.reads + count
+            assert self._changed.wait_for(lambda: self.reads >= target, timeout=10)
+
+
+# 31250 µs of WATCHDOG_USEC → a ping due every 1/64 s of the clock (exact in binary);
+# the thread looks four times per interval, about every 4 ms of real time.
+WATCHDOG_USEC = "31250"
+INTERVAL = 1 / 64
+
+
+@pytest.fixture
+def stepped_watchdog(notify_socket, monkeypatch):
+    monkeypatch.setenv("WATCHDOG_USEC", WATCHDOG_USEC)
+    clock = SteppedClock()
+    watchdog = Watchdog(Notifier.from_environment(), stale_after=10 * INTERVAL, clock=clock)
+    assert watchdog.interval == INTERVAL
+    yield watchdog, clock
+    watchdog.stop()
+
+
+def _no_watchdog_thread() -> bool:
+    return not any(t.name == "watchdog" for t in threading.enumerate())
+
+
+def test_watchdog_pings_while_fed_and_falls_silent_when_not(notify_socket, stepped_watchdog):
+    watchdog, clock = stepped_watchdog
+    watchdog.feed()
     watchdog.start()
-    try:
-        # An audio loop feeding every 20 ms for a second.
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            watchdog.feed()
-            time.sleep(0.02)
-        assert _watchdog_pings(notify_socket.messages(wait=1)) >= 2
+    # An audio loop feeding every frame: one ping per interval of the clock, no more.
+    assert _watchdog_pings(notify_socket.messages(wait=5)) == 1
+    for _ in range(4):
+        clock.advance(1.5 * INTERVAL)
+        watchdog.feed()
+        assert _watchdog_pings(notify_socket.messages(wait=5)) == 1
+    clock.wait_for_reads(8)  # the clock stands still: nothing more is due
+    assert notify_socket.messages() == []
 
-        # The loop gets stuck: after the grace period, pings stop for good.
-        time.sleep(1.0)
-        notify_socket.messages()  # drain what was sent inside the grace period
-        time.sleep(1.0)
-        assert _watchdog_pings(notify_socket.messages()) == 0
+    # The loop gets stuck: once its last feed is older than stale_after, pings stop.
+    clock.advance(watchdog.stale_after + INTERVAL)
+    clock.wait_for_reads(4)
+    notify_socket.messages()  # a look begun before the clock moved may still have pinged
+    for _ in range(3):
+        clock.advance(INTERVAL)
+        clock.wait_for_reads(4)
+        assert notify_socket.messages() == []
 
-        # The loop recovers: pings resume.
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
-            watchdog.feed()
-            time.sleep(0.02)
-        assert _watchdog_pings(notify_socket.messages(wait=1)) >= 1
-    finally:
-        watchdog.stop()
+    # The loop recovers: pings resume at once.
+    watchdog.feed()
+    assert _watchdog_pings(notify_socket.messages(wait=5)) == 1
 
 
 def test_watchdog_never_pings_before_the_first_feed(notify_socket, monkeypatch):
@@ -187,13 +230,21 @@ def test_watchdog_without_systemd_watchdog_is_inert(notify_socket):
     assert notify_socket.messages() == []
 
 
-def test_watchdog_stop_ends_the_pings(notify_socket, monkeypatch):
-    monkeypatch.setenv("WATCHDOG_USEC", "100000")
-    watchdog = Watchdog(Notifier.from_environment(), stale_after=60)
+def test_watchdog_stop_ends_the_pings(notify_socket, stepped_watchdog):
+    watchdog, clock = stepped_watchdog
     watchdog.feed()
     watchdog.start()
-    time.sleep(0.3)
+    # Fed and running: it pings, and pings again when the next one is due.
+    assert _watchdog_pings(notify_socket.messages(wait=5)) == 1
+    clock.advance(INTERVAL)
+    assert _watchdog_pings(notify_socket.messages(wait=5)) == 1
+
     watchdog.stop()
-    notify_socket.messages()
-    time.sleep(0.3)
-    assert notify_socket.messages() == []
+    assert _no_watchdog_thread()
+    notify_socket.messages()  # anything sent before stop() returned
+    # Still fed and long overdue, but stopped: nothing is sent any more.
+    reads = clock.reads
+    clock.advance(100 * INTERVAL)
+    watchdog.feed()
+    assert notify_socket.messages(wait=8 * INTERVAL) == []
+    assert clock.reads == reads + 1  # only the feed above: nobody looks at the clock
