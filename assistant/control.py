@@ -218,7 +218,9 @@ def _connect(path: Path) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(str(path))
-    except (FileNotFoundError, ConnectionRefusedError) as e:
+    except (FileNotFoundError, NotADirectoryError, ConnectionRefusedError) as e:
+        # Nothing listens there (a data directory that is a file included: building the
+        # assistant then reports that, with the path).
         sock.close()
         raise NotRunning("no assistant is running") from e
     except PermissionError as e:

@@ -181,7 +181,7 @@ def test_a_system_error_names_the_file(tmp_path):
     [
         (["run", "--input", ""], "argument --input: an empty value is not allowed"),
         (["--config", "", "config", "check"], "argument --config: an empty value is not allowed"),
-        (["log", "list", "--limit", "many"], "argument --limit: invalid int value: 'many'"),
+        (["log", "list", "--limit", "many"], "argument --limit: 'many' is not a whole number"),
         (["models", "install"], "the following arguments are required: name"),
     ],
 )
