@@ -54,7 +54,7 @@ def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
     )
     question, answer = interaction["reply"].split(" / ")
     assert question == "모든 기록을 지울까요? 네 또는 아니요로 대답해 주세요."
-    assert answer == "기록 1개를 모두 지웠어요."  # the typed command above, and nothing else
+    assert answer == "기록 1개를 지웠어요."  # the typed command above, and nothing else
     assert interaction["id"] is None  # what deletes the history is not itself kept
     with Journal.open(config_module.load(ko_config)) as journal:
         assert journal.last(5) == []  # the history is gone, and the deletion left no entry

@@ -16,6 +16,7 @@ from wyoming_helpers import (
     Proc,
     client,
     free_port,
+    is_the_time_question,
     journal_entries,
     read_until,
     wyoming_config,
@@ -77,7 +78,7 @@ def test_a_command_in_the_kitchen_is_answered_there_and_journaled_with_the_room(
     finally:
         recorder.terminate()
         recorder.wait()
-    assert entry.transcript == "지금 몇 시야" and entry.intent == "ClockTime"
+    assert is_the_time_question(entry.transcript) and entry.intent == "ClockTime"
     assert entry.outcome == "handled" and room_of(entry) == "kitchen"
     assert heard(recording) > 1.0  # the reply, through the kitchen's speaker
     assert small.count("not reachable") == 0

@@ -18,6 +18,7 @@ from wyoming_helpers import (
     audio_stream,
     client,
     free_port,
+    is_the_time_question,
     read_until,
     wyoming_config,
 )
@@ -201,7 +202,7 @@ def test_a_client_that_vanishes_mid_stream_costs_nothing(server, say, caplog):
             event, _ = await read_until(c, "transcript")
             return Transcript.from_event(event).text
 
-    assert asyncio.run(whole()) == "지금 몇 시야"
+    assert is_the_time_question(asyncio.run(whole()))
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "지금" not in logged and "시야" not in logged  # no transcript in the process log
 

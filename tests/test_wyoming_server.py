@@ -19,6 +19,7 @@ from wyoming_helpers import (
     audio_stream,
     client,
     free_port,
+    is_the_time_question,
     pcm_of,
     read_until,
     wyoming_config,
@@ -67,7 +68,7 @@ def test_speech_is_transcribed_with_the_skill_grammar(server, say):
         *audio_stream(clip),
         until=("transcript",),
     )
-    assert Transcript.from_event(event).text == "지금 몇 시야"
+    assert is_the_time_question(Transcript.from_event(event).text)
 
 
 def test_speech_at_another_rate_is_converted(server, say):
@@ -76,7 +77,7 @@ def test_speech_at_another_rate_is_converted(server, say):
     clip = np.concatenate([silence(0.3), say("지금 몇 시야", KOREAN_VOICE), silence(0.5)])
     event, _ = talk(server.port, *audio_stream(resample(clip, 16000, 22050), 22050),
                     until=("transcript",))  # fmt: skip
-    assert Transcript.from_event(event).text == "지금 몇 시야"
+    assert is_the_time_question(Transcript.from_event(event).text)
 
 
 def test_synthesize_returns_real_speech(server):

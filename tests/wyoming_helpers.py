@@ -156,3 +156,9 @@ def journal_entries(config_path: Path, at_least: int, timeout: float = 60) -> li
         if len(entries) >= at_least or time.monotonic() > deadline:
             return entries
         time.sleep(0.5)
+
+
+def is_the_time_question(text: str) -> bool:
+    """ "지금 몇 시야" as the compiled grammar writes what it heard: the ending may be a word
+    of its own ("시 야") or the polite one ("시 예요"); all are the same ClockTime sentence."""
+    return text.replace(" ", "") in ("지금몇시야", "지금몇시예요")
