@@ -416,6 +416,9 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
         data = yaml.safe_load(text)
     except RecursionError:
         raise ConfigError(f"{file}: nested too deeply to be a configuration") from None
+    except ValueError:
+        # PyYAML turns a number of thousands of digits into int(), which Python refuses.
+        raise ConfigError(f"{file}: a number too long to be a setting") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

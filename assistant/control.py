@@ -1,9 +1,9 @@
 """The control socket: one running assistant per device, whoever asks.
 
 A running assistant listens on `control.sock` in its data directory (AF_UNIX, 0600,
-inside the 0700 data directory). `assistant ask`, `assistant skills test --live` and
-the history page send it a typed command, so a timer set by typing rings on the
-speaker of the assistant that is running, and a volume change reaches it.
+inside the 0700 data directory). `assistant ask` sends it a typed command, so a timer set
+by typing rings on the speaker of the assistant that is running, and a volume change
+reaches it.
 
 The protocol is one JSON object per line, at most `MAX_LINE_BYTES` each:
 
@@ -40,8 +40,13 @@ log = logging.getLogger(__name__)
 SOCKET_NAME = "control.sock"
 MAX_LINE_BYTES = 64 * 1024
 """A typed command is a sentence; anything longer is not a command."""
-PEER_TIMEOUT_SECONDS = 120.0
-"""How long the server waits for a peer's next line (a person typing an answer)."""
+PEER_TIMEOUT_SECONDS = 10.0
+"""How long the server waits for a request line: a client sends it at once."""
+CLIENT_WAIT_SECONDS = 120.0
+"""How long `assistant ask` waits for the running assistant (a spoken turn goes first)."""
+ANSWER_TIMEOUT_SECONDS = 30.0
+"""How long a skill's question waits for the typed answer. The turn holds the assistant
+meanwhile (a spoken command waits for it), so it is bounded like a spoken answer is."""
 MAX_SUN_PATH = 107
 """sockaddr_un holds 108 bytes with the terminating NUL."""
 
@@ -87,7 +92,7 @@ def parse_request(line: bytes) -> Request:
     """A request line, or ValueError with a short reason (never the line itself)."""
     try:
         data = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ValueError("not a JSON object in UTF-8") from e
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
@@ -97,6 +102,10 @@ def parse_request(line: bytes) -> Request:
         raise ValueError("unknown op")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("text must be a non-empty string")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid UTF-8") from None
     if not isinstance(record, bool) or not isinstance(speak, bool):
         raise ValueError("record and speak must be true or false")
     return Request(op, text, record, speak)
@@ -151,9 +160,10 @@ class _Connection(socketserver.StreamRequestHandler):
     def _ask_peer(self, question: str) -> str:
         try:
             self._reply({"question": question})
+            self.request.settimeout(ANSWER_TIMEOUT_SECONDS)
             data = json.loads(_read_line(self.rfile).decode("utf-8"))
-        except (OSError, ValueError, EOFError):
-            return ""
+        except (OSError, ValueError, EOFError, RecursionError):
+            return ""  # no answer in time, or none that can be read: as if nobody spoke
         answer = data.get("answer") if isinstance(data, dict) else None
         return answer if isinstance(answer, str) else ""
 
@@ -167,6 +177,10 @@ class _Connection(socketserver.StreamRequestHandler):
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     handler: Handler
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, never a traceback: the assistant goes on serving."""
+        log.error("control socket: a connection failed unexpectedly")
 
 
 class ControlServer:
@@ -242,7 +256,7 @@ def ask_running(
     except UnicodeEncodeError as e:
         raise ControlError("the text is not valid UTF-8") from e
     with _connect(socket_path(data_dir)) as sock:
-        sock.settimeout(PEER_TIMEOUT_SECONDS)
+        sock.settimeout(CLIENT_WAIT_SECONDS)
         stream = sock.makefile("rwb")
         _send(stream, {"op": "ask", "text": text, "record": record, "speak": speak})
         while True:

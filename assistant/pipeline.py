@@ -148,8 +148,11 @@ class Assistant:
                 self._between_frames()
                 continue
             sink.stop()  # the wake word cuts a reply (or a ringing alarm) short
-            with self.turn_lock:
+            self._wait_for_turn(heartbeat)
+            try:
                 self.converse(detection, frames)
+            finally:
+                self.turn_lock.release()
             self.audio.wake.reset()
 
     def converse(
@@ -223,6 +226,14 @@ class Assistant:
         return took
 
     # ----- helpers --------------------------------------------------------------------
+
+    def _wait_for_turn(self, heartbeat: Callable[[], None] | None) -> None:
+        """Take the turn lock; a typed command that holds it (waiting for a typed answer,
+        at most `control.ANSWER_TIMEOUT_SECONDS`) is the loop doing its job, so the
+        watchdog goes on being fed."""
+        while not self.turn_lock.acquire(timeout=1.0):
+            if heartbeat:
+                heartbeat()
 
     def _devices(self) -> tuple[AudioSource, AudioSink]:
         if self.source is None or self.sink is None:

@@ -144,6 +144,10 @@ def test_files_that_are_no_configuration(tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert main(["--config", str(tmp_path), "config", "check"]) == 2
     assert "cannot read configuration: Is a directory" in capsys.readouterr().err
+    digits = tmp_path / "digits.yaml"
+    digits.write_text("wyoming:\n  port: 1" + "0" * 5000 + "\n")
+    assert main(["--config", str(digits), "config", "check"]) == 2
+    assert "a number too long to be a setting" in capsys.readouterr().err
     if sys.platform == "linux":
         assert main(["--config", "/dev/zero", "config", "check"]) == 2
         assert "not a configuration" in capsys.readouterr().err

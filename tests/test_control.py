@@ -89,7 +89,15 @@ def test_socket_is_private(running):
 
 def test_garbage_is_refused_and_the_server_goes_on(running):
     assistant, server = running
-    for payload in (b"\xff\xfe\n", b"[1,2]\n", b'{"op": "rm -rf"}\n', b'{"op":"ask","text":""}\n'):
+    hostile = (
+        b"\xff\xfe\n",
+        b"[1,2]\n",
+        b'{"op": "rm -rf"}\n',
+        b'{"op":"ask","text":""}\n',
+        b"[" * 60000 + b"\n",  # nested past the parser's recursion limit
+        b'{"op":"ask","text":"\\ud800 what time is it"}\n',  # a lone surrogate
+    )
+    for payload in hostile:
         reply = _raw_exchange(server.path, payload)
         assert reply["error"].startswith("bad request")
     oversized = b'{"op":"ask","text":"' + b"a" * MAX_LINE_BYTES + b'"}\n'
@@ -135,3 +143,21 @@ def test_a_stale_socket_is_taken_over_and_a_live_one_is_not(tmp_path, running):
 def test_parse_request_reasons(line, reason):
     with pytest.raises(ValueError, match=reason):
         parse_request(line)
+
+
+def test_a_question_nobody_answers_ends_the_turn_and_keeps_everything(running, monkeypatch):
+    import assistant.control as control
+
+    monkeypatch.setattr(control, "ANSWER_TIMEOUT_SECONDS", 0.5)
+    assistant, server = running
+    ask_running(assistant.config.data_path, "what time is it", answer=lambda q: "")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(server.path))
+        sock.sendall(b'{"op": "ask", "text": "delete all my history"}\n')
+        replies = sock.makefile("rb")
+        assert "question" in json.loads(replies.readline())
+        # ...and never answers: the turn ends as if nobody spoke, and frees the assistant.
+        result = json.loads(replies.readline())["result"]
+    assert result["reply"].endswith("Okay, I kept the history.")
+    assert "what time is it" in [e.transcript for e in assistant.recorder.journal.last(5)]

@@ -114,6 +114,9 @@ def _parse_day(text: str) -> date:
 def day_bounds(text: str) -> tuple[float, float]:
     """Unix times of local midnight at the start of the day and of the next day."""
     day = _parse_day(text)
-    start = datetime.combine(day, time.min)
-    end = datetime.combine(day + timedelta(days=1), time.min)
-    return start.timestamp(), end.timestamp()
+    try:
+        start = datetime.combine(day, time.min)
+        end = datetime.combine(day + timedelta(days=1), time.min)
+        return start.timestamp(), end.timestamp()
+    except (OverflowError, ValueError, OSError):  # the calendar's last day has no "next"
+        raise BadFilter(f"day: {text!r} is outside the dates the history can hold") from None
