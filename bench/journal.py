@@ -24,7 +24,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.journal.store import INSERT_SQL as INSERT
 from bench.common import REPO, Context, Section, load_config, median, write_config
@@ -274,12 +276,48 @@ def _delete_costs(
     ctx: Context, db: Path, rows: int, newest_at: float, total: int
 ) -> tuple[float, float, int]:
     """Seconds to delete the oldest `rows` with the journal, and with bare sqlite3 (own copies)."""
-    from assistant.journal import Journal, Selection
+    from assistant.journal import Selection
 
     cutoff = newest_at - (total - rows) * SPACING_SECONDS + SPACING_SECONDS / 2
+    return _compare_deletion(
+        ctx,
+        db,
+        "delete",
+        lambda journal: journal.delete(Selection(until=cutoff)),
+        ("DELETE FROM interactions WHERE started_at < ?", (cutoff,)),
+    )
+
+
+def _erase_one_costs(ctx: Context, db: Path) -> tuple[float, float]:
+    """Seconds to delete one interaction with the journal (rebuild and byte scan), and with
+    bare sqlite3 (secure DELETE + checkpoint), each on its own copy: what the retention
+    sweep pays after a write once the journal is full."""
+
+    def oldest(journal: Any) -> Any:
+        return journal.delete_ids([journal.entries(limit=1, oldest_first=True)[0].id])
+
+    oldest_sql = "DELETE FROM interactions WHERE id = (SELECT min(id) FROM interactions)"
+    journal_seconds, bare_seconds, _ = _compare_deletion(
+        ctx, db, "erase-one", oldest, (oldest_sql, ())
+    )
+    return journal_seconds, bare_seconds
+
+
+def _compare_deletion(
+    ctx: Context,
+    db: Path,
+    label: str,
+    delete: Callable[[Any], Any],
+    bare_sql: tuple[str, tuple[Any, ...]],
+) -> tuple[float, float, int]:
+    """Seconds for `delete(journal)` (erasure proven by the scan) and for the same rows
+    deleted by bare sqlite3 (secure DELETE + checkpoint), each on its own copy of `db`;
+    and how many rows the journal deleted."""
+    from assistant.journal import Journal
+
     copies = {}
     for name in ("journal", "bare"):
-        directory = ctx.scratch(f"delete-{name}")
+        directory = ctx.scratch(f"{label}-{name}")
         shutil.rmtree(directory)
         (directory / "data").mkdir(parents=True, mode=0o700)
         shutil.copy(db, directory / "data" / "journal.db")
@@ -288,7 +326,7 @@ def _delete_costs(
     journal = Journal.open(config, sweep_every=None)
     try:
         began = time.perf_counter()
-        report = journal.delete(Selection(until=cutoff))
+        report = delete(journal)
         journal_seconds = time.perf_counter() - began
     finally:
         journal.close()
@@ -298,7 +336,7 @@ def _delete_costs(
     try:
         began = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM interactions WHERE started_at < ?", (cutoff,))
+        conn.execute(*bare_sql)
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         bare_seconds = time.perf_counter() - began
@@ -307,45 +345,6 @@ def _delete_costs(
     for directory in copies.values():
         shutil.rmtree(directory)
     return journal_seconds, bare_seconds, report.deleted
-
-
-def _erase_one_costs(ctx: Context, db: Path) -> tuple[float, float]:
-    """Seconds to delete one interaction with the journal (rebuild and byte scan), and with
-    bare sqlite3 (secure DELETE + checkpoint), each on its own copy: what the retention
-    sweep pays after a write once the journal is full."""
-    from assistant.journal import Journal
-
-    copies = {}
-    for name in ("journal", "bare"):
-        directory = ctx.scratch(f"erase-one-{name}")
-        shutil.rmtree(directory)
-        (directory / "data").mkdir(parents=True, mode=0o700)
-        shutil.copy(db, directory / "data" / "journal.db")
-        copies[name] = directory
-    config = load_config(write_config(copies["journal"], extra=RETENTION))
-    journal = Journal.open(config, sweep_every=None)
-    try:
-        victim = journal.entries(limit=1, oldest_first=True)[0].id
-        began = time.perf_counter()
-        report = journal.delete_ids([victim])
-        journal_seconds = time.perf_counter() - began
-    finally:
-        journal.close()
-    if not report.erased:
-        raise RuntimeError(f"the deletion was not erased: {report.problem}")
-    conn = _bare_connection(copies["bare"] / "data" / "journal.db")
-    try:
-        began = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM interactions WHERE id = (SELECT min(id) FROM interactions)")
-        conn.execute("COMMIT")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        bare_seconds = time.perf_counter() - began
-    finally:
-        conn.close()
-    for directory in copies.values():
-        shutil.rmtree(directory)
-    return journal_seconds, bare_seconds
 
 
 FULL_AT = 10_000
