@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 ACTION_COST = 3.0
 """Extra cost of every sentence of an intent that changes something (the stricter
 standard of assistant.rejection, applied inside the search as well)."""
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4
 """Bump when the compiled graph changes for the same templates."""
 MANIFEST = "grammar.json"
 SENTENCES = "sentences.json"

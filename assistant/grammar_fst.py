@@ -57,6 +57,8 @@ class _FragmentGraph:
     def __init__(self) -> None:
         self.arcs: dict[int, list[tuple[str, int]]] = {}
         self.extra_cost: dict[tuple[int, int], float] = {}
+        self.uniform: set[int] = set()
+        """States whose choices are a slot list's values: equally likely, none preferred."""
         self.count = 0
 
     def state(self) -> int:
@@ -150,6 +152,13 @@ class _TemplateCompiler:
     def _list(self, reference, source, target, lists, rules) -> None:
         from hassil.intents import RangeSlotList, TextSlotList, WildcardSlotList
 
+        # The values leave a state of their own, so that they share its probability
+        # evenly: preferring the first ("영", zero) made the decoder hear zero everywhere.
+        values = self.graph.state()
+        self.graph.arc(source, "", values)
+        self.graph.uniform.add(values)
+        source = values
+
         if reference.is_inline_range:
             start, stop, step = reference.get_inline_range()
             words = self._number_words(("inline", start, stop, step), range(start, stop + 1, step))
@@ -225,7 +234,8 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
         if state == final:
             _finish(graph, here, pending, vocabulary)
         choices = fragments.arcs.get(state, ())
-        costs = _choice_costs(choices, first_preferred=state != start)
+        preferred = state != start and state not in fragments.uniform
+        costs = _choice_costs(choices, first_preferred=preferred)
         for (text, target), share in zip(choices, costs, strict=True):
             cost = share + fragments.extra_cost.get((state, target), 0.0)
             joined = pending + text

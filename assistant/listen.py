@@ -78,6 +78,10 @@ ONSET_MIN_RMS = 200.0
 """...and louder than this in absolute terms (int16 RMS), so digital silence has a floor."""
 
 
+SETTLE_FRAMES = 2
+"""Frames (160 ms) a partial transcript must stay the same before early end trusts it."""
+
+
 class SpeechOnset:
     """Energy-based start of speech; in steady noise it fires at once, which is harmless
     (Vosk then decides what is speech), so it only ever saves work and lead-in."""
@@ -108,20 +112,30 @@ class EarlyEnd:
         self.onset = SpeechOnset()
         self.text = ""
         self.quiet_frames = 0
+        self.settled_frames = 0
 
     def update(self, frame: np.ndarray, partial: str) -> bool:
         """True when the utterance can end now."""
-        # The pause restarts when the partial transcript changes: Vosk settles the last word
-        # a few frames after it was said, and a sentence must be whole for the whole pause
-        # (counted from the last loud frame alone, "알람 취소 … 그만" was cut after 0.5 s).
+        # The pause counts from the last loud frame, and the transcript must also have
+        # settled: Vosk firms up the last word a few frames after it was said, so a
+        # sentence must have stayed the same for SETTLE_FRAMES before it counts as whole.
+        # (Counting the whole pause from the last change instead adds those frames to
+        # every answer.)
         if partial != self.text:
-            self.text, self.quiet_frames = partial, 0
+            self.text, self.settled_frames = partial, 0
+        else:
+            self.settled_frames += 1
         if self.onset.is_speech(frame):
             self.quiet_frames = 0
             return False
         self.quiet_frames += 1
         needed = self.wait_frames.get(self.sentences.prefix(partial))
-        return needed is not None and needed > 0 and self.quiet_frames >= needed
+        return (
+            needed is not None
+            and needed > 0
+            and self.quiet_frames >= needed
+            and self.settled_frames >= SETTLE_FRAMES
+        )
 
 
 def _frames(seconds: float) -> int:
@@ -165,7 +179,13 @@ class CommandListener:
         ended_by = EndedBy.END_OF_INPUT
         import numpy as np
 
-        for pcm in itertools.chain([pre_roll], (frame.tobytes() for frame in live)):
+        # Frame by frame, the pre-roll too: early end's noise floor is the quietest frame,
+        # and a pre-roll taken as one chunk (silence and the first word) set it so high that
+        # the rest of the speech counted as quiet.
+        pre_roll_frames = [
+            pre_roll[i : i + FRAME_BYTES] for i in range(0, len(pre_roll), FRAME_BYTES)
+        ]
+        for pcm in itertools.chain(pre_roll_frames, (frame.tobytes() for frame in live)):
             if should_stop():
                 ended_by = EndedBy.STOPPED
                 break

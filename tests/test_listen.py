@@ -10,7 +10,7 @@ import pytest
 
 from assistant.audio import FRAME_SAMPLES, RATE
 from assistant.config import ListenConfig
-from assistant.listen import ONSET_MIN_RMS, EarlyEnd, SpeechOnset
+from assistant.listen import ONSET_MIN_RMS, SETTLE_FRAMES, EarlyEnd, SpeechOnset
 from assistant.measure import rms
 from assistant.sentence_graph import Prefix, SentenceGraph
 
@@ -117,14 +117,24 @@ def test_a_sentence_that_could_grow_waits_for_the_longer_pause():
     assert ended.index(True) == EXTENDABLE_PAUSE_FRAMES - 1
 
 
-def test_a_changing_partial_restarts_the_pause():
+def test_a_partial_that_changes_in_the_pause_must_settle_first():
     early = started()
     say(early, "다섯")
     assert pause(early, "다섯", 3) == [False] * 3
-    # The recogniser settles one more word during the quiet: the sentence is now
-    # complete, and its short pause counts from the change, not from the last loud frame.
+    # The recogniser settles one more word during the quiet: the sentence is now complete
+    # and its short pause (counted from the last loud frame) is already over, but the new
+    # transcript must stay the same for SETTLE_FRAMES before it is trusted.
     ended = pause(early, "다섯 분", COMPLETE_PAUSE_FRAMES + 2)
-    assert ended.index(True) == COMPLETE_PAUSE_FRAMES - 1
+    assert ended.index(True) == SETTLE_FRAMES
+
+
+def test_the_short_pause_counts_from_the_last_loud_frame():
+    early = started()
+    say(early, "지금 몇")
+    assert pause(early, "지금 몇", 1) == [False]
+    # The last word arrives one quiet frame late; the pause began with the quiet.
+    ended = pause(early, "지금 몇 시야", COMPLETE_PAUSE_FRAMES + 2)
+    assert ended.index(True) == COMPLETE_PAUSE_FRAMES - 2
 
 
 def test_a_loud_frame_in_the_pause_restarts_it():

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.config import ListenConfig
 from assistant.listen import CommandListener, EndedBy
+from assistant.measure import rms
 from assistant.rejection import STATE_CHANGING
 from assistant.stt import transcribe
 from tests.conftest import run_cli, silence, write_wav
@@ -160,3 +161,30 @@ def test_a_sentence_that_can_still_grow_is_not_cut_at_a_short_pause(growing_gram
     hasty = ListenConfig(early_end_extendable_seconds=0.3)
     cut = CommandListener(model, None, hasty, grammar.sentences).listen(_frames(audio))
     assert (cut.text, cut.ended_by) == ("알람 취소", EndedBy.EARLY)
+
+
+CUT_CASES = (
+    ("오늘 기록 다 좀 지워 줘라", "ko+f2", 150),
+    ("오늘 요일 좀 알려 주세요", "ko+f2", 150),
+    ("강아지 산책 시켜야 해", "ko+f2", 175),
+    ("일 마일은 몇 킬로미터야", "ko+f3", 175),
+    ("오후 두 시에 알람 설정해 줘", "ko+m3", 175),
+)
+"""Speech the decoder heard mostly as its way out, in the voices where early end once cut
+it short: the listener's noise floor was taken from the pre-roll as one chunk (silence and
+the first word together), so the rest of the speech counted as a pause."""
+
+
+@pytest.mark.parametrize(("text", "voice", "speed"), CUT_CASES)
+def test_early_end_never_cuts_speech_short(
+    ko_grammar_model, ko_compiled_grammar, say, text, voice, speed
+):
+    _, grammar = ko_compiled_grammar
+    speech = say(text, voice, speed)
+    audio = np.concatenate([silence(0.5), speech, silence(3.0)])
+    loud = [i for i in range(0, len(audio), 1280) if rms(audio[i : i + 1280]) > 300]
+    speech_ends = (loud[-1] + 1280) / 16000
+    heard = CommandListener(ko_grammar_model, None, ListenConfig(), grammar.sentences).listen(
+        _frames(audio)
+    )
+    assert heard.waited_seconds + heard.audio_seconds >= speech_ends, heard.text
