@@ -222,7 +222,9 @@ def _listen(model, grammar, matcher, config, clip: Clip) -> dict:
         "heard": utterance.text,
         "verdict": understood.verdict.value,
         "confidence": utterance.confidence,
-        "understood": [understood.match.intent, understood.match.slots] if understood.match else None,
+        "understood": [understood.match.intent, understood.match.slots]
+        if understood.match
+        else None,
         "ended_by": utterance.ended_by.value,
         "right": match is not None and (match.intent, match.slots) == (clip.intent, clip.slots),
         "exact": utterance.text == clip.text,
