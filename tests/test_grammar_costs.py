@@ -17,24 +17,9 @@ TEMPLATES = {
     },
     "lists": {"hour": {"range": {"from": 0, "to": 3}}},
 }
-WORDS = [
-    "공",
-    "영",
-    "일",
-    "하나",
-    "한",
-    "이",
-    "둘",
-    "두",
-    "삼",
-    "셋",
-    "세",
-    "시",
-    "알람",
-    "맞춰",
-    "설정해",
-    "줘",
-]
+SPELLINGS = "공 영 일 하나 한 이 둘 두 삼 셋 세".split()
+"""Every spelling of 0 to 3 in hassil's Korean number rules."""
+WORDS = SPELLINGS + ["시", "알람", "맞춰", "설정해", "줘"]
 VOCABULARY = {word: index for index, word in enumerate(WORDS, start=1)}
 
 
@@ -50,13 +35,11 @@ def arc_costs() -> dict[str, list[float]]:
 
 def test_every_value_of_a_slot_list_costs_the_same():
     costs = arc_costs()
-    values = [
-        costs[word] for word in ("공", "영", "일", "하나", "한", "이", "둘", "두", "삼", "셋", "세")
-    ]
+    values = [costs[word] for word in SPELLINGS]
     assert all(len(c) == 1 for c in values)
     # Each number has several spellings (영/공, 일/하나/한, ...): all share one cost.
     assert len({round(c[0], 6) for c in values}) == 1
-    assert values[0][0] == math.log(11)
+    assert values[0][0] == math.log(len(SPELLINGS))
 
 
 def test_the_first_of_written_alternatives_is_the_likelier():
