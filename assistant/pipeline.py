@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from assistant.audio import AudioSink, AudioSource
     from assistant.config import Config
     from assistant.controls import Announcements, Controls
-    from assistant.dispatch import Dispatcher
+    from assistant.dispatch import Dispatcher, Permit
     from assistant.host import SkillHost
     from assistant.intents import IntentMatcher
     from assistant.listen import Utterance
@@ -117,13 +117,15 @@ class Assistant:
         record: bool = True,
         answer: Callable[[str], str] | None = None,
         room: str | None = None,
+        permit: Permit | None = None,
     ) -> tuple[Interaction, Reply]:
         """A typed command through the same turn and journal as a spoken one; a skill's
         question is answered by `answer(question_text)` (none: left unanswered).
-        `room`: the room it came from, when another speaker sent it."""
+        `room`: the room it came from, when another speaker sent it; `permit`: what
+        that speaker may run."""
         started_at = self.clock.time()
         answer_question: AnswerFn | None = (lambda q: answer(q.text)) if answer else None
-        result = self.turn.take(text, answer_question, Source.TYPED, room)
+        result = self.turn.take(text, answer_question, Source.TYPED, room, permit)
         interaction = self._record_of(result, started_at, Source.TYPED, room=room)
         if record:
             interaction = self.recorder.keep(interaction, result.private)
@@ -161,9 +163,11 @@ class Assistant:
         frames: Frames,
         room: str | None = None,
         devices: tuple[AudioSource, AudioSink] | None = None,
+        permit: Permit | None = None,
     ) -> Interaction:
         """One interaction, from the wake word to the last reply. A small speaker's turn
-        names its `room` and brings its own `devices` (its audio in, its speaker out)."""
+        names its `room`, brings its own `devices` (its audio in, its speaker out) and
+        the `permit` of what it may run."""
         started, started_at = time.perf_counter(), self.clock.time()
         source, sink = devices or self._devices()
         if self.config.audio.earcon and source.realtime:
@@ -204,7 +208,7 @@ class Assistant:
             )
             return self.turn.understand(answer, answer=True).text
 
-        result = self.turn.take(utterance, ask_back, Source.VOICE, room)
+        result = self.turn.take(utterance, ask_back, Source.VOICE, room, permit)
         say(result.reply)
         interaction = self._record_of(
             result, started_at, Source.VOICE, detection, utterance, {**heard, **spoken}, room

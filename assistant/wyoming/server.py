@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart
@@ -43,6 +43,9 @@ from assistant.wyoming.host import Host
 from assistant.wyoming.info import service_info
 from assistant.wyoming.peer import GuardedHandler, context_room
 from assistant.wyoming.session import PeerFrames, PeerSink, audio_events
+
+if TYPE_CHECKING:
+    from assistant.dispatch import Permit
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +194,10 @@ class ServiceHandler(GuardedHandler):
 
     async def _handle(self, text: str) -> None:
         interaction, reply = await self._in(
-            self.workers.turns, self.host.handle_text, text, self.room
+            self.workers.turns, self.host.handle_text, text, self.room, self._permit()
         )
         context = {"outcome": str(interaction.outcome), "intent": interaction.intent}
-        if interaction.outcome == "not_understood":
+        if interaction.outcome in ("not_understood", "declined"):
             await self.write_event(NotHandled(text=reply.text, context=context).event())
         else:
             await self.write_event(Handled(text=reply.text, context=context).event())
@@ -221,11 +224,15 @@ class ServiceHandler(GuardedHandler):
         self.frames = PeerFrames()
         self.sink = PeerSink(loop, self._send_all, self.frames, self.host.language)
         converse = self.host.converse
-        args = (self.frames, self.sink, self.room, self.wake_word, self.wake_score)
+        args = (self.frames, self.sink, self.room, self.wake_word, self.wake_score, self._permit())
         self.turn = self.workers.turns.submit(converse, *args)
         self.turn.add_done_callback(
             lambda done: loop.call_soon_threadsafe(loop.create_task, self._end_turn(done))
         )
+
+    def _permit(self) -> Permit:
+        """What this peer may run (`wyoming.permissions`, by its address)."""
+        return self.host.permissions.grant(self.peer).refuse
 
     async def _send_all(self, events: list[Event]) -> None:
         for event in events:
