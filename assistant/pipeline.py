@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.measure import ms_since
 from assistant.record import Interaction, Outcome, Source
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from assistant.audio import AudioSink, AudioSource
     from assistant.config import Config
-    from assistant.controls import Announcements, Controls
+    from assistant.controls import Announcement, Announcements, Controls
     from assistant.dispatch import Dispatcher, Permit
     from assistant.host import SkillHost
     from assistant.intents import IntentMatcher
@@ -39,6 +39,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Frames = Iterator["np.ndarray | None"]
+
+ELSEWHERE = {"en": "For the {room}: {text}", "ko": "{room} 알림이에요. {text}"}
+"""What rings here for a room whose own speaker is not connected says which room it is for."""
+
+
+class RoomSpeakers(Protocol):
+    """The speakers of other rooms (`assistant serve`'s small speakers)."""
+
+    def connected(self, room: str) -> bool: ...
+    def deliver(self, room: str, samples: np.ndarray, rate: int, repeat: bool) -> bool:
+        """Play on `room`'s speaker; False when it is not connected."""
+        ...
 
 
 class Assistant:
@@ -65,6 +77,8 @@ class Assistant:
         self.turn_lock = threading.RLock()
         """Held for a whole turn: a typed command from the control socket waits for a
         spoken one to end (skills are not written for two turns at once)."""
+        self.rooms: RoomSpeakers | None = None
+        """Other rooms' speakers: what was set in a room rings there (set by the service)."""
 
     # ----- the parts tests look at ----------------------------------------------------
 
@@ -218,16 +232,19 @@ class Assistant:
     def speak(self, reply: Reply, sink: AudioSink | None = None) -> float:
         """Say `reply` on `sink` (default: the assistant's own); returns the milliseconds
         its synthesis took."""
-        from assistant.speech import render_reply
-
         started = time.perf_counter()
-        samples, rate = render_reply(
-            self.audio.synthesizer, reply.spoken, reply.earcon, self.host.controls.gain
-        )
+        samples, rate = self._render(reply)
         took = ms_since(started)
         self.host.controls.last_reply = reply.text
         self._play(samples, rate, sink)
         return took
+
+    def _render(self, reply: Reply) -> tuple[np.ndarray, int]:
+        from assistant.speech import render_reply
+
+        return render_reply(
+            self.audio.synthesizer, reply.spoken, reply.earcon, self.host.controls.gain
+        )
 
     # ----- helpers --------------------------------------------------------------------
 
@@ -245,12 +262,35 @@ class Assistant:
         return self.source, self.sink
 
     def _between_frames(self) -> None:
-        """Idle moments: say what a skill announced (a timer that ended, still ringing)."""
+        """Idle moments: say what a skill announced (a timer that ended, still ringing).
+        Not while another turn (a peer's, a typed one) holds the assistant: it uses the
+        synthesiser, and an announcement can wait for it to end."""
         if self.sink is None or self.sink.playing:
             return
-        item = self.host.announcements.due()
-        if item is not None:
-            self.speak(Reply(item.text, earcon=item.earcon))
+        if not self.turn_lock.acquire(blocking=False):
+            return
+        try:
+            item = self.host.announcements.due()
+            if item is not None:
+                self._announce(item)
+        finally:
+            self.turn_lock.release()
+
+    def _announce(self, item: Announcement) -> None:
+        """Ring in the room it was set in: on that room's speaker when it is connected,
+        else here, saying which room it is for (a household never misses a timer)."""
+        room = item.room if item.room != self.config.wyoming.room else None
+        reply = Reply(item.text, earcon=item.earcon)
+        if room is None:
+            self.speak(reply)
+            return
+        if self.rooms is not None and self.rooms.connected(room):
+            samples, rate = self._render(reply)
+            if self.rooms.deliver(room, samples, rate, item.repeat):
+                return
+        log.debug("the %s speaker is not connected: ringing here", room)
+        template = ELSEWHERE.get(self.config.language, ELSEWHERE["en"])
+        self.speak(Reply(template.format(room=room, text=item.text), earcon=item.earcon))
 
     def _play(self, samples: np.ndarray, rate: int, sink: AudioSink | None = None) -> None:
         sink = sink or self.sink
