@@ -219,6 +219,7 @@ def test_the_main_speaker_answers_its_own_microphone_and_the_rooms_in_one_proces
 ):
     start, main_config, tmp = rooms
     main = start("main")
+    main.wait_for_log("Listening:")  # its own microphone is open
     hall_recording = tmp / "hall.raw"
     recorder = record("hallspk", hall_recording)
     try:
@@ -251,6 +252,7 @@ def test_serve_without_its_microphone_hears_nothing_of_the_hall(
     main = Proc(config, "serve", env=hall_devices)
     try:
         main.wait_for_log("Wyoming service ready")
+        time.sleep(2)  # long enough for a microphone to open, had it been asked for
         play_into_hall = [
             "paplay",
             "--device=hallmic",
@@ -261,5 +263,6 @@ def test_serve_without_its_microphone_hears_nothing_of_the_hall(
         assert _handled(config)  # the peers are served
         entries = journal_entries(config, 1)
         assert [e.source for e in entries] == ["typed"]  # the hall's command was not heard
+        assert main.count("microphone") == 0  # none was opened
     finally:
         assert main.stop() == 0

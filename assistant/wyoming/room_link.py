@@ -11,16 +11,19 @@ again with growing pauses, and the fault is logged once, with the turns' own.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
-from wyoming.ping import Ping
+from wyoming.ping import Ping, Pong
 from wyoming.snd import Played
 
 from assistant.config import Config
 from assistant.wyoming.info import satellite_info
 from assistant.wyoming.remote import PROBE_MAX_SECONDS, PROBE_START_SECONDS, MainLink
+
+log = logging.getLogger(__name__)
 
 PING_SECONDS = 10.0
 """Silence on the link longer than the client's read timeout means the main is gone."""
@@ -37,9 +40,12 @@ class StandingLink:
         self.wake_words = list(config.wake.words)
         self.link = link
         self.play = play
+        self.answered = False
 
     async def run(self) -> None:
-        """Until cancelled: connect, serve, and connect again when the link breaks."""
+        """Until cancelled: connect, serve, and connect again when the link breaks. The
+        main speaker has answered once a pong comes back: a connection it closes at once
+        (this speaker is not on its allow-list) is retried with growing pauses, quietly."""
         pause = PROBE_START_SECONDS
         while True:
             try:
@@ -49,14 +55,22 @@ class StandingLink:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, PROBE_MAX_SECONDS)
                 continue
-            self.link.up()
-            pause = PROBE_START_SECONDS
+            self.answered = False
             try:
                 await self._serve(client)
-            except (OSError, TimeoutError, ConnectionError, ValueError) as e:
-                self.link.down(e)
+            except (OSError, TimeoutError, ConnectionError, EOFError, ValueError) as e:
+                if self.answered:
+                    self.link.down(e)
+            except Exception as e:  # whatever the main speaker sent, listening goes on
+                log.warning("the link for this room failed: %s", type(e).__name__)
             finally:
                 await _quietly_close(client)
+            if self.answered:
+                pause = PROBE_START_SECONDS
+            else:
+                log.debug("the main speaker closed the link for this room at once")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, PROBE_MAX_SECONDS)
 
     async def _serve(self, client: AsyncTcpClient) -> None:
         await client.write_event(satellite_info(self.room, self.wake_words).event())
@@ -84,13 +98,16 @@ class StandingLink:
                 await self.play(b"".join(audio), rate)
                 audio = []
                 await client.write_event(Played().event())
+            elif Pong.is_type(event.type) and not self.answered:
+                self.answered = True
+                self.link.up()
 
 
 async def _ping(client: AsyncTcpClient) -> None:
     try:
         while True:
-            await asyncio.sleep(PING_SECONDS)
             await client.write_event(Ping().event())
+            await asyncio.sleep(PING_SECONDS)
     except (OSError, ConnectionError, AssertionError):
         return  # the reading side notices the broken link and reconnects
 
