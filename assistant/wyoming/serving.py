@@ -17,10 +17,12 @@ import asyncio
 import logging
 import sys
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 from assistant.audio import AudioSink, AudioSource
+from assistant.notify import Notifier, Watchdog
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FRAME_SECONDS = 0.08
+TICK_SECONDS = 1.0
 
 
 class NoMicrophone(AudioSource):
@@ -51,12 +54,22 @@ class NoMicrophone(AudioSource):
 
 
 class LoopThread:
-    """An asyncio event loop on a thread of its own; coroutines are run on it from here."""
+    """An asyncio event loop on a thread of its own; coroutines are run on it from here.
+    It notes the time every second, so a stuck loop can be told from a live one."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        self.last_tick = time.monotonic()
         self._thread = threading.Thread(target=self.loop.run_forever, name="wyoming", daemon=True)
         self._thread.start()
+        self.loop.call_soon_threadsafe(self._tick)
+
+    def _tick(self) -> None:
+        self.last_tick = time.monotonic()
+        self.loop.call_later(TICK_SECONDS, self._tick)
+
+    def alive_within(self, seconds: float) -> bool:
+        return time.monotonic() - self.last_tick <= seconds
 
     def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float | None = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
@@ -64,6 +77,19 @@ class LoopThread:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+
+
+class BothLoopsWatchdog(Watchdog):
+    """systemd's watchdog is pinged only while the voice loop feeds it and the Wyoming
+    event loop ticks: either one stuck and the service is restarted."""
+
+    def __init__(self, notifier: Notifier, events: LoopThread) -> None:
+        super().__init__(notifier)
+        self._events = events
+
+    def is_fresh(self) -> bool:
+        stale_after = self.stale_after or 0
+        return super().is_fresh() and self._events.alive_within(max(stale_after, 2 * TICK_SECONDS))
 
 
 def make_devices(config: Config) -> tuple[AudioSource, AudioSink]:
@@ -93,6 +119,7 @@ def serve(config_path: str | None, config: Config) -> int:
     host = Host(config, lambda: service.assistant)
     server = WyomingServer(host, config.wyoming, rooms=rooms)
     events = LoopThread()
+    service.watchdog = BothLoopsWatchdog(service.notifier, events)
     serving = False
     try:
         events.run(_listen(server, config))  # a port in use is reported before loading
