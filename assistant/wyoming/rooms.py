@@ -86,7 +86,10 @@ class RoomLink:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-        self._loop.call_soon_threadsafe(self._task.cancel)
+        try:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        except RuntimeError:
+            pass  # the event loop has ended, and its tasks with it
 
 
 class RoomLinks:
