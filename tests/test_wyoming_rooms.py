@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import rms, silence, write_wav
+from conftest import rms, run_cli, silence, write_wav
 from running import record_speaker
 from wyoming_helpers import (
     Proc,
@@ -249,6 +249,12 @@ def test_the_main_speaker_answers_its_own_microphone_and_the_rooms_in_one_proces
     assert [room_of(e) for e in typed] == ["kitchen", "kitchen"]
     assert all(e.intent == "ClockDate" for e in typed)
     assert heard(hall_recording) > 1.0  # the hall's answer, on the hall's speaker
+    # A typed command reaches the same assistant (its control socket): its timer rings here.
+    asked = run_cli("--config", str(main_config), "ask", "타이머 이 초 맞춰 줘")
+    assert asked.returncode == 0 and "no assistant is running" not in asked.stderr
+    kitchen, hall = _listen_to_both(tmp, 6)
+    assert hall > 1.0 and kitchen == 0
+    assert _handled(main_config, "그만")
     assert "지금" not in "\n".join(main.stderr)
 
 
