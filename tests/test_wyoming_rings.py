@@ -125,7 +125,8 @@ def test_a_timer_rings_on_the_standing_link_of_its_room(looping):
             runner.stop()
         events.run(server.stop())
         events.close()
-    assert rms(pcm_of(ring)) > 500 and len(pcm_of(again)) == len(pcm_of(ring))
+    assert rms(pcm_of(ring)) > 500 and rms(pcm_of(again)) > 500
+    assert len(pcm_of(again)) == pytest.approx(len(pcm_of(ring)), rel=0.05)  # the same again
     assert ring[0].type == "audio-start"
     assert looping.sink._chunks == []  # nothing rang here
     assert looping.controls.last_reply == "Pasta timer set for 1 second."
