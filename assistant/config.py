@@ -116,6 +116,16 @@ class SkillsConfig:
 
 
 @dataclass(frozen=True)
+class WyomingPermission:
+    """What the peers of one network may ask the main speaker to do (docs/wyoming.md)."""
+
+    network: str
+    """An address or network (192.168.1.20, 192.168.1.0/24)."""
+    may: tuple[str, ...] = ()
+    """Permission names: ask, delete_own_room, delete_history, settings, commands, all."""
+
+
+@dataclass(frozen=True)
 class WyomingConfig:
     """The Wyoming protocol (Home Assistant's voice protocol): off unless the owner turns it on.
     Wyoming has no authentication or encryption, hence loopback and an allow-list by default."""
@@ -132,6 +142,10 @@ class WyomingConfig:
     """tcp://HOST:PORT of the main assistant: makes this a small speaker (wake word only)."""
     discovery: bool = False
     """Announce the service over zeroconf (needs the optional `zeroconf` package)."""
+    microphone: bool = True
+    """`assistant serve` also listens on this speaker's own microphone (the voice loop)."""
+    permissions: tuple[WyomingPermission, ...] = ()
+    """Per-network permissions; a peer in none of them may ask and delete its own room's."""
 
 
 @dataclass(frozen=True)
@@ -391,6 +405,9 @@ def _check_wyoming(wyoming: WyomingConfig) -> None:
             url = None
         if url is None or url.scheme != "tcp" or not url.hostname or port is None:
             raise ConfigError(f"wyoming.remote: expected tcp://HOST:PORT, got {wyoming.remote!r}")
+    from assistant.wyoming.permissions import check_permissions
+
+    check_permissions(wyoming.permissions)
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Config:

@@ -75,6 +75,8 @@ class Announcement:
     text: str
     earcon: str | None = None
     repeat: bool = False
+    room: str | None = None
+    """The room it was set in, where it rings (None: the assistant's own speaker)."""
 
 
 class Announcements:
@@ -91,8 +93,10 @@ class Announcements:
         self._last_said = -RING_INTERVAL_SECONDS
         self._rings = 0
 
-    def announce(self, text: str, earcon: str | None = None, repeat: bool = False) -> None:
-        self._queue.put(Announcement(text, earcon, repeat))
+    def announce(
+        self, text: str, earcon: str | None = None, repeat: bool = False, room: str | None = None
+    ) -> None:
+        self._queue.put(Announcement(text, earcon, repeat, room))
 
     def stop(self) -> bool:
         """Silence what is ringing and anything queued; True if something was."""

@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 SKILL_TIME_LIMIT_SECONDS = 5.0
 
+Permit = Callable[[IntentMatch], "str | None"]
+"""An intent → None when the asker may run it, else the short sentence that refuses it."""
+
 APOLOGIES = {
     "not_understood": {"en": "Sorry, I didn't understand.", "ko": "죄송해요, 이해하지 못했어요."},
     "skill_error": {"en": "Sorry, something went wrong.", "ko": "죄송해요, 문제가 생겼어요."},
@@ -51,13 +54,22 @@ class Dispatcher:
         self.language = matcher.language
 
     def dispatch(
-        self, text: str, source: Source = Source.VOICE, room: str | None = None
+        self,
+        text: str,
+        source: Source = Source.VOICE,
+        room: str | None = None,
+        permit: Permit | None = None,
     ) -> Dispatched:
+        """`permit(match)`: None when whoever asked may run the intent, else the refusal
+        to say (no skill runs; the outcome is `declined`)."""
         match = self.matcher.match(text)
         if match is None:
             return Dispatched(
                 None, Reply(apology("not_understood", self.language)), Outcome.NOT_UNDERSTOOD
             )
+        refusal = permit(match) if permit is not None else None
+        if refusal is not None:
+            return Dispatched(match, Reply(refusal), Outcome.DECLINED)
         request = Request(match.intent, match.slots, text, self.language, source, room)
         reply = self.call_skill(match.skill, lambda: self.skills[match.skill].handle(request))
         outcome = Outcome.HANDLED if reply is not None else Outcome.SKILL_ERROR

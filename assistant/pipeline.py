@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.measure import ms_since
 from assistant.record import Interaction, Outcome, Source
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
     from assistant.audio import AudioSink, AudioSource
     from assistant.config import Config
-    from assistant.controls import Announcements, Controls
-    from assistant.dispatch import Dispatcher
+    from assistant.controls import Announcement, Announcements, Controls
+    from assistant.dispatch import Dispatcher, Permit
     from assistant.host import SkillHost
     from assistant.intents import IntentMatcher
     from assistant.listen import Utterance
@@ -39,6 +39,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Frames = Iterator["np.ndarray | None"]
+
+ELSEWHERE = {"en": "For the {room}: {text}", "ko": "{room} 알림이에요. {text}"}
+"""What rings here for a room whose own speaker is not connected says which room it is for."""
+
+
+class RoomSpeakers(Protocol):
+    """The speakers of other rooms (`assistant serve`'s small speakers)."""
+
+    def connected(self, room: str) -> bool: ...
+    def deliver(self, room: str, samples: np.ndarray, rate: int, repeat: bool) -> bool:
+        """Play on `room`'s speaker; False when it is not connected."""
+        ...
 
 
 class Assistant:
@@ -65,6 +77,8 @@ class Assistant:
         self.turn_lock = threading.RLock()
         """Held for a whole turn: a typed command from the control socket waits for a
         spoken one to end (skills are not written for two turns at once)."""
+        self.rooms: RoomSpeakers | None = None
+        """Other rooms' speakers: what was set in a room rings there (set by the service)."""
 
     # ----- the parts tests look at ----------------------------------------------------
 
@@ -117,13 +131,15 @@ class Assistant:
         record: bool = True,
         answer: Callable[[str], str] | None = None,
         room: str | None = None,
+        permit: Permit | None = None,
     ) -> tuple[Interaction, Reply]:
         """A typed command through the same turn and journal as a spoken one; a skill's
         question is answered by `answer(question_text)` (none: left unanswered).
-        `room`: the room it came from, when another speaker sent it."""
+        `room`: the room it came from, when another speaker sent it; `permit`: what
+        that speaker may run."""
         started_at = self.clock.time()
         answer_question: AnswerFn | None = (lambda q: answer(q.text)) if answer else None
-        result = self.turn.take(text, answer_question, Source.TYPED, room)
+        result = self.turn.take(text, answer_question, Source.TYPED, room, permit)
         interaction = self._record_of(result, started_at, Source.TYPED, room=room)
         if record:
             interaction = self.recorder.keep(interaction, result.private)
@@ -161,9 +177,11 @@ class Assistant:
         frames: Frames,
         room: str | None = None,
         devices: tuple[AudioSource, AudioSink] | None = None,
+        permit: Permit | None = None,
     ) -> Interaction:
         """One interaction, from the wake word to the last reply. A small speaker's turn
-        names its `room` and brings its own `devices` (its audio in, its speaker out)."""
+        names its `room`, brings its own `devices` (its audio in, its speaker out) and
+        the `permit` of what it may run."""
         started, started_at = time.perf_counter(), self.clock.time()
         source, sink = devices or self._devices()
         if self.config.audio.earcon and source.realtime:
@@ -204,7 +222,7 @@ class Assistant:
             )
             return self.turn.understand(answer, answer=True).text
 
-        result = self.turn.take(utterance, ask_back, Source.VOICE, room)
+        result = self.turn.take(utterance, ask_back, Source.VOICE, room, permit)
         say(result.reply)
         interaction = self._record_of(
             result, started_at, Source.VOICE, detection, utterance, {**heard, **spoken}, room
@@ -214,16 +232,19 @@ class Assistant:
     def speak(self, reply: Reply, sink: AudioSink | None = None) -> float:
         """Say `reply` on `sink` (default: the assistant's own); returns the milliseconds
         its synthesis took."""
-        from assistant.speech import render_reply
-
         started = time.perf_counter()
-        samples, rate = render_reply(
-            self.audio.synthesizer, reply.spoken, reply.earcon, self.host.controls.gain
-        )
+        samples, rate = self._render(reply)
         took = ms_since(started)
         self.host.controls.last_reply = reply.text
         self._play(samples, rate, sink)
         return took
+
+    def _render(self, reply: Reply) -> tuple[np.ndarray, int]:
+        from assistant.speech import render_reply
+
+        return render_reply(
+            self.audio.synthesizer, reply.spoken, reply.earcon, self.host.controls.gain
+        )
 
     # ----- helpers --------------------------------------------------------------------
 
@@ -241,12 +262,35 @@ class Assistant:
         return self.source, self.sink
 
     def _between_frames(self) -> None:
-        """Idle moments: say what a skill announced (a timer that ended, still ringing)."""
+        """Idle moments: say what a skill announced (a timer that ended, still ringing).
+        Not while another turn (a peer's, a typed one) holds the assistant: it uses the
+        synthesiser, and an announcement can wait for it to end."""
         if self.sink is None or self.sink.playing:
             return
-        item = self.host.announcements.due()
-        if item is not None:
-            self.speak(Reply(item.text, earcon=item.earcon))
+        if not self.turn_lock.acquire(blocking=False):
+            return
+        try:
+            item = self.host.announcements.due()
+            if item is not None:
+                self._announce(item)
+        finally:
+            self.turn_lock.release()
+
+    def _announce(self, item: Announcement) -> None:
+        """Ring in the room it was set in: on that room's speaker when it is connected,
+        else here, saying which room it is for (a household never misses a timer)."""
+        room = item.room if item.room != self.config.wyoming.room else None
+        reply = Reply(item.text, earcon=item.earcon)
+        if room is None:
+            self.speak(reply)
+            return
+        if self.rooms is not None and self.rooms.connected(room):
+            samples, rate = self._render(reply)
+            if self.rooms.deliver(room, samples, rate, item.repeat):
+                return
+        log.debug("the %s speaker is not connected: ringing here", room)
+        template = ELSEWHERE.get(self.config.language, ELSEWHERE["en"])
+        self.speak(Reply(template.format(room=room, text=item.text), earcon=item.earcon))
 
     def _play(self, samples: np.ndarray, rate: int, sink: AudioSink | None = None) -> None:
         sink = sink or self.sink

@@ -21,6 +21,8 @@ class Outcome(StrEnum):
     SKILL_ERROR = "skill_error"
     NO_SPEECH = "no_speech"
     CANCELLED = "cancelled"
+    DECLINED = "declined"
+    """Understood, but the speaker it came from may not ask for it (docs/wyoming.md)."""
 
 
 class Source(StrEnum):

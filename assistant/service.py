@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.config import Config
-    from assistant.pipeline import Assistant
+    from assistant.pipeline import Assistant, RoomSpeakers
     from assistant.recorder import Watcher
     from assistant.skillkit import ClockPort
 
@@ -55,11 +55,13 @@ class Service:
         watcher: Watcher | None = None,
         clock: ClockPort | None = None,
         tell: Tell | None = None,
+        rooms: RoomSpeakers | None = None,
     ) -> None:
         """`config`: the configuration already read from `config_path` (read here if
         None); `watcher(interaction)` sees every interaction; `clock` is for tests;
         `tell(line)` shows the person when listening starts and when the microphone is
-        missing (the service log has its own lines)."""
+        missing (the service log has its own lines); `rooms`: other rooms' speakers,
+        where what was set in a room rings (`assistant serve`)."""
         self.config_path = config_path
         self.config = config or app.load_config(config_path)
         self._make_audio = make_audio
@@ -72,12 +74,13 @@ class Service:
         self._speaker = ContainedSink()
         self._microphone = AttachedSource()
         self._tell = tell or (lambda line: None)
+        self._rooms = rooms
         self.assistant = self._build(self.config)
 
     def _build(self, config: Config, reload: bool = False) -> Assistant:
         """A reload loads the models now (reusing the running ones where the settings are
         unchanged) and leaves the skills unstarted until it switches."""
-        return app.open_assistant(
+        assistant = app.open_assistant(
             config,
             clock=self._clock,
             source=self._microphone,
@@ -87,6 +90,8 @@ class Service:
             prepare_audio=reload,
             start=not reload,
         )
+        assistant.rooms = self._rooms
+        return assistant
 
     # ----- signals ----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from assistant.skillkit import Reply
 
 if TYPE_CHECKING:
     from assistant.controls import Controls
-    from assistant.dispatch import Dispatched, Dispatcher
+    from assistant.dispatch import Dispatched, Dispatcher, Permit
     from assistant.intents import IntentMatch
     from assistant.sentence_graph import SentenceGraph
 
@@ -121,10 +121,12 @@ class Turn:
         answer: AnswerFn | None = None,
         source: Source | None = None,
         room: str | None = None,
+        permit: Permit | None = None,
     ) -> TurnResult:
         """Dispatch what was said; while the reply is a question, `answer(question)`
         gives the answer (no `answer`: the question goes unanswered, as when nobody
-        speaks). `source` defaults to typed for text, voice for an Utterance."""
+        speaks). `source` defaults to typed for text, voice for an Utterance.
+        `permit`: what the asker may run (a Wyoming peer's permissions)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         if isinstance(said, Utterance):
@@ -137,7 +139,7 @@ class Turn:
                 return self._declined(text, timings)
         else:
             text, source = said, source or Source.TYPED
-        dispatched = self.dispatcher.dispatch(text, source, room)
+        dispatched = self.dispatcher.dispatch(text, source, room, permit)
         timings["dispatch"] = ms_since(started)
         outcome, replies = self._follow_up(dispatched, answer)
         self.controls.last_reply = replies[-1].text

@@ -137,3 +137,27 @@ def test_the_documented_exposure_scores_are_current(tmp_path):
                        r"applied \*\*(\d+\.\d)\*\*", docs)  # fmt: skip
     assert stated, "docs/wyoming.md must state both scores"
     assert stated.groups() == (exposure(False), exposure(True))
+
+
+@pytest.mark.slow
+def test_serve_stops_pinging_systemd_when_its_wyoming_loop_is_stuck():
+    import time
+
+    from assistant.notify import Notifier
+    from assistant.wyoming.serving import BothLoopsWatchdog, LoopThread
+
+    events = LoopThread()
+    try:
+        watchdog = BothLoopsWatchdog(Notifier(None), events)
+        watchdog.stale_after = 2.0
+        watchdog.feed()  # the voice loop is alive
+        time.sleep(1.2)
+        assert watchdog.is_fresh()
+        events.loop.call_soon_threadsafe(time.sleep, 3.5)  # a handler that blocks the loop
+        time.sleep(3.2)
+        watchdog.feed()
+        assert not watchdog.is_fresh()  # the voice loop alone does not keep it pinged
+        time.sleep(1.5)
+        assert watchdog.is_fresh()  # and once the loop runs again, it is pinged again
+    finally:
+        events.close()

@@ -157,6 +157,9 @@ HOSTILE = {
     "chunk before start": AudioChunk(16000, 2, 1, b"\0\0" * 10).event(),
     "stop before start": b'{"type": "audio-stop"}\n',
     "text that is not text": b'{"type": "synthesize", "data": {"text": 5}}\n',
+    "a room that is not a name": b'{"type": "info", "data": {"satellite": {"area": [1]}}}\n',
+    "a room link on an asr stream": b'{"type": "transcribe"}\n'
+    b'{"type": "info", "data": {"satellite": {"area": "kitchen"}}}\n',
 }
 
 

@@ -31,11 +31,18 @@ from assistant.wyoming.host import room_of
 
 pytestmark = pytest.mark.slow
 
+OWNER = "127.0.0.2"
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
-    path = wyoming_config(tmp / "assistant.yaml", tmp / "data", free_port(), "  room: hall\n")
+    # 127.0.0.2 plays the owner's own device: it may delete the whole history.
+    extra = (
+        '  room: hall\n  allow: ["127.0.0.0/8"]\n'
+        f"  permissions:\n    - network: {OWNER}\n      may: [all]\n"
+    )
+    path = wyoming_config(tmp / "assistant.yaml", tmp / "data", free_port(), extra)
     # These tests are about the link; how sure recognition must be before an action is
     # tested in test_recognition. The spoken "delete the whole history" below is heard
     # right, with a word confidence that varies between decodes (1.0, then 0.75).
@@ -202,32 +209,53 @@ def test_a_small_speaker_that_dies_mid_command_is_journaled_as_cancelled(server,
     test_a_small_speakers_turn_is_answered_with_audio_and_journaled(server, say)
 
 
-def test_a_question_over_the_link_is_answered_without_a_wake_word(server, say):
-    """Runs last in this module: the answer deletes the whole journal."""
+def _spoken_turn(server, room: str, command, answer=None, local: str | None = None):
+    """A small speaker's spoken turn: the command, the answer to a question if one comes;
+    returns the reply audio of each and the final `handled`."""
     from wyoming.audio import AudioStop
     from wyoming.snd import Played
 
+    async def turn():
+        async with client(server.port, local) as c:
+            for event in [*_open_turn(room), *audio_stream(command)[:-1]]:
+                await c.write_event(event)
+            _, first = await read_until(c, "audio-stop")
+            replies = [first]
+            await c.write_event(AudioStop().event())  # as a small speaker does at the reply
+            await c.write_event(Played().event())
+            if answer is not None:
+                await read_until(c, "transcribe")  # the main speaker asks for the answer
+                for event in audio_stream(answer)[:-1]:
+                    await c.write_event(event)
+                _, second = await read_until(c, "audio-stop")
+                replies.append(second)
+                await c.write_event(Played().event())
+            done, _ = await read_until(c, "handled")
+            return replies, done
+
+    return asyncio.run(turn())
+
+
+def test_a_small_speaker_without_permission_is_refused_the_whole_deletion(server, say):
+    talk(server.port, Transcript(text="지금 몇 시야").event(), until=("handled",))
+    kept = _entries(server)
+    command = np.concatenate([silence(0.5), say("전체 기록 지워 줘", KOREAN_VOICE), silence(3.0)])
+    [refusal], done = _spoken_turn(server, "den", command)
+    assert rms(pcm_of(refusal)) > 500  # the refusal is said
+    assert done.data["context"]["outcome"] == "declined"
+    entries = _entries(server)
+    assert entries[1:] == kept  # everything is still there
+    assert entries[0].intent == "PrivacyDeleteAll" and entries[0].outcome == "declined"
+    assert room_of(entries[0]) == "den"
+
+
+def test_a_question_over_the_link_is_answered_without_a_wake_word(server, say):
+    """Runs last in this module: the answer deletes the whole journal."""
     talk(server.port, Transcript(text="지금 몇 시야").event(), until=("handled",))
     assert _entries(server)
     command = np.concatenate([silence(0.5), say("전체 기록 지워 줘", KOREAN_VOICE), silence(3.0)])
     answer = np.concatenate([silence(0.3), say("네", KOREAN_VOICE), silence(2.5)])
-
-    async def turn():
-        async with client(server.port) as c:
-            for event in [*_open_turn("den"), *audio_stream(command)[:-1]]:
-                await c.write_event(event)
-            _, question = await read_until(c, "audio-stop")
-            await c.write_event(AudioStop().event())  # as a small speaker does at the reply
-            await c.write_event(Played().event())
-            await read_until(c, "transcribe")  # the main speaker asks for the answer
-            for event in audio_stream(answer)[:-1]:
-                await c.write_event(event)
-            _, confirmation = await read_until(c, "audio-stop")
-            await c.write_event(Played().event())
-            done, _ = await read_until(c, "handled")
-            return question, confirmation, done
-
-    question, confirmation, done = asyncio.run(turn())
+    (question, confirmation), done = _spoken_turn(server, "den", command, answer, OWNER)
     assert rms(pcm_of(question)) > 500 and rms(pcm_of(confirmation)) > 500
     assert done.data["context"]["outcome"] == "handled"
     assert _entries(server) == []  # the spoken yes deleted the history

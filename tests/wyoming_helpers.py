@@ -32,15 +32,17 @@ def wyoming_config(path: Path, data_dir: Path, port: int, extra: str = "", langu
 
 
 class ServerThread:
-    """`assistant serve`'s server on its own event loop in a thread of this process."""
+    """`assistant serve`'s server on its own event loop in a thread of this process;
+    `prepare`: load the models first (text requests need none)."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, prepare: bool = True) -> None:
         from assistant.wyoming.host import Host
         from assistant.wyoming.server import WyomingServer
 
         self.config = config_module.load(config_path)
         self.host = Host.build(self.config)
-        self.host.prepare()
+        if prepare:
+            self.host.prepare()
         self.loop = asyncio.new_event_loop()
         self.server = WyomingServer(self.host, self.config.wyoming)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -58,8 +60,22 @@ class ServerThread:
         self.host.close()
 
 
-def client(port: int) -> AsyncTcpClient:
-    return AsyncTcpClient("127.0.0.1", port, connect_timeout=5, read_timeout=30)
+def client(port: int, local: str | None = None) -> AsyncTcpClient:
+    """A Wyoming client on loopback; `local`: the address it connects from (127.0.0.2...),
+    to be another peer of the allow-list and permissions."""
+    if local is None:
+        return AsyncTcpClient("127.0.0.1", port, connect_timeout=5, read_timeout=30)
+    return _ClientFrom(local, port)
+
+
+class _ClientFrom(AsyncTcpClient):
+    def __init__(self, local: str, port: int) -> None:
+        super().__init__("127.0.0.1", port, connect_timeout=5, read_timeout=30)
+        self.local = local
+
+    async def connect(self) -> None:
+        connect = asyncio.open_connection(self.host, self.port, local_addr=(self.local, 0))
+        self._reader, self._writer = await asyncio.wait_for(connect, self.connect_timeout)
 
 
 def audio_stream(samples: np.ndarray, rate: int = 16000, chunk: int = 1024) -> list[Event]:

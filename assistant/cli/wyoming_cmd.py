@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
-import signal
 
 from assistant import config as config_module
 from assistant.cli.common import UsageError
-from assistant.errors import AssistantError
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "serve",
         help="offer this assistant's stages to other speakers and Home Assistant (Wyoming)",
         description="Serve the wake word, recognition, intents, skills and speech over the "
-        "Wyoming protocol on wyoming.host:wyoming.port, to the peers in wyoming.allow. "
-        "Needs wyoming.enabled: true. Stops on Ctrl-C or SIGTERM.",
+        "Wyoming protocol on wyoming.host:wyoming.port, to the peers in wyoming.allow, and "
+        "listen on this speaker's own microphone (unless wyoming.microphone: false). "
+        "Needs wyoming.enabled: true. Stops on Ctrl-C or SIGTERM; SIGHUP reloads.",
     )
     serve.set_defaults(handler=serve_command)
     satellite = subparsers.add_parser(
@@ -43,60 +40,16 @@ def _load_enabled(path: str | None) -> config_module.Config:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from assistant.wyoming.host import Host
+    from assistant.wyoming.serving import serve
 
-    config = _load_enabled(args.config)
-    host = Host.build(config)
-    try:
-        asyncio.run(_serve(host, config))
-    finally:
-        host.close()
-    return 0
-
-
-async def _serve(host, config: config_module.Config) -> None:
-    from assistant.wyoming.alive import supervised
-    from assistant.wyoming.server import WyomingServer
-
-    server = WyomingServer(host, config.wyoming)
-    await _start(server.start, config)
-    try:
-        # Bound first (a port in use is reported at once), then every model loaded on the
-        # thread that will use them, before the first peer waits for it.
-        await asyncio.get_running_loop().run_in_executor(server.workers.turns, host.prepare)
-        log.info("Wyoming service ready")
-        await _announce_if_asked(config, "assistant")
-        async with supervised("serving Wyoming"):
-            await _until_signal()
-    finally:
-        await server.stop()
-
-
-async def _start(start, config: config_module.Config) -> None:
-    try:
-        await start()
-    except OSError as e:
-        where = f"{config.wyoming.host} port {config.wyoming.port}"
-        reason = os.strerror(e.errno) if e.errno else str(e)
-        raise AssistantError(f"cannot listen on {where}: {reason}") from None
+    return serve(args.config, _load_enabled(args.config))
 
 
 async def _announce_if_asked(config: config_module.Config, name: str):
     """Zeroconf only when asked for: the optional package is not even imported otherwise."""
-    if not config.wyoming.discovery:
-        return None
-    from assistant.wyoming.discovery import announce
+    from assistant.wyoming.discovery import announce_if_asked
 
-    return await announce(config.wyoming, name)
-
-
-async def _until_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("stopping")
+    return await announce_if_asked(config.wyoming, name)
 
 
 def satellite_command(args: argparse.Namespace) -> int:

@@ -33,6 +33,9 @@ class Due:
     details: dict[str, Any] = field(default_factory=dict)
     """What the skill needs to describe it later (the duration, the hour)."""
     id: str = field(default_factory=lambda: secrets.token_hex(4))
+    room: str | None = None
+    """The room it was set in, where it rings (`Request.room`); None, as in files saved
+    before rooms existed: the assistant's own speaker."""
 
 
 class DueStore:

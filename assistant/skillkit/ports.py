@@ -31,9 +31,12 @@ class SystemClock:
 
 
 class Announcer(Protocol):
-    """Lets a skill speak later (a timer that ends), outside any request."""
+    """Lets a skill speak later (a timer that ends), outside any request; `room`: the
+    request's room, so that it rings where it was set (None: the assistant's own speaker)."""
 
-    def announce(self, text: str, earcon: str | None = None, repeat: bool = False) -> None: ...
+    def announce(
+        self, text: str, earcon: str | None = None, repeat: bool = False, room: str | None = None
+    ) -> None: ...
     def stop(self) -> bool:
         """Silence a repeating announcement; True if one was ringing."""
         ...

@@ -36,3 +36,10 @@ async def announce(wyoming: WyomingConfig, name: str) -> Any:
     await announcer.register_server()
     log.info("announced over zeroconf as %s", name)
     return announcer
+
+
+async def announce_if_asked(wyoming: WyomingConfig, name: str) -> Any:
+    """Zeroconf only when asked for: the optional package is not even imported otherwise."""
+    if not wyoming.discovery:
+        return None
+    return await announce(wyoming, name)

@@ -99,7 +99,7 @@ class PeerGate:
         self._refused: set[str] = set()
 
     def admits(self, peer: str | None) -> bool:
-        address = _address(peer)
+        address = peer_address(peer)
         if address is not None and any(
             address.version == net.version and address in net for net in self.networks
         ):
@@ -111,7 +111,7 @@ class PeerGate:
         return False
 
 
-def _address(peer: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def peer_address(peer: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not peer:
         return None
     try:

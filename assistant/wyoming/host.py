@@ -5,13 +5,15 @@ goes through `Host`: a typed text turn, recognition of a whole recording, speech
 wake word detector, and a spoken turn whose audio comes from a peer. When the
 assistant's internals move, only this file follows them.
 
-The assistant is not thread-safe: the server calls a Host from one worker thread.
+The assistant is not thread-safe: the server calls a Host from one worker thread, and
+every call holds the assistant's turn lock, which its own voice loop takes too.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Config
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.audio import AudioSink
+    from assistant.dispatch import Permit
     from assistant.intents import IntentMatch
     from assistant.pipeline import Assistant
     from assistant.skillkit import Reply
@@ -39,18 +42,49 @@ def room_of(interaction: Any) -> str | None:
 
 
 class Host:
-    """The assistant as the Wyoming adapters see it."""
+    """The assistant as the Wyoming adapters see it. Every call that uses the assistant
+    holds its turn lock: the voice loop of the same assistant (`assistant serve` on a
+    speaker with a microphone) and the peers take turns, never at once."""
 
-    def __init__(self, config: Config) -> None:
-        """The assistant with its journal (built by the composition root)."""
-        from assistant.app import open_assistant
+    def __init__(self, config: Config, assistant: Callable[[], Assistant] | None = None) -> None:
+        """`assistant()`: the running assistant to share (the service's, which a reload
+        replaces); None: the assistant and its journal are built here, for this host."""
+        from assistant.wyoming.permissions import PeerPermissions
 
         self.config = config
-        self.assistant: Assistant = open_assistant(config)
+        self.permissions = PeerPermissions(config.wyoming.permissions, config.language)
+        self._own: Assistant | None = None
+        if assistant is None:
+            from assistant.app import open_assistant
+
+            self._own = open_assistant(config)
+        self._current = assistant or (lambda: self._own)
 
     @classmethod
     def build(cls, config: Config) -> Host:
         return cls(config)
+
+    @property
+    def assistant(self) -> Assistant:
+        """The assistant serving now (bench/ drives it directly)."""
+        assistant = self._current()
+        assert assistant is not None
+        return assistant
+
+    @contextmanager
+    def _turn(self) -> Iterator[Assistant]:
+        """The assistant serving now, held for one turn. A reload may switch assistants
+        while this waits: the lock taken must be the one of the assistant still serving."""
+        while True:
+            assistant = self.assistant
+            assistant.turn_lock.acquire()
+            if assistant is self.assistant:
+                break
+            assistant.turn_lock.release()
+        try:
+            yield assistant
+        finally:
+            assistant.turn_lock.release()
 
     @property
     def language(self) -> str:
@@ -62,20 +96,27 @@ class Host:
 
     def prepare(self) -> None:
         """Load every model now, so that the first peer does not wait for loading."""
-        self.assistant.prepare_audio()
+        with self._turn() as assistant:
+            assistant.prepare_audio()
 
     def close(self) -> None:
-        self.assistant.close()
+        if self._own is not None:
+            self._own.close()
 
     # ----- text ---------------------------------------------------------------------------
 
-    def handle_text(self, text: str, room: str | None) -> tuple[Interaction, Reply]:
-        """A command as text, through the same turn and journal as `assistant ask`."""
-        return self.assistant.ask(text, room=room or self.default_room)
+    def handle_text(
+        self, text: str, room: str | None, permit: Permit | None = None
+    ) -> tuple[Interaction, Reply]:
+        """A command as text, through the same turn and journal as `assistant ask`;
+        `permit`: what the peer may run."""
+        with self._turn() as assistant:
+            return assistant.ask(text, room=room or self.default_room, permit=permit)
 
     def recognize(self, text: str) -> IntentMatch | None:
         """The intent behind `text`, without running any skill or journaling anything."""
-        return self.assistant.matcher.match(text)
+        with self._turn() as assistant:
+            return assistant.matcher.match(text)
 
     # ----- audio --------------------------------------------------------------------------
 
@@ -90,15 +131,17 @@ class Host:
         samples = np.frombuffer(pcm, dtype="<i2")
         frames = (samples[i : i + FRAME_SAMPLES] for i in range(0, len(samples), FRAME_SAMPLES))
         whole = (f for f in frames if len(f) == FRAME_SAMPLES)
-        utterance = self.assistant.audio.listener.listen(whole)
-        return self.assistant.turn.understand(utterance).text
+        with self._turn() as assistant:
+            utterance = assistant.audio.listener.listen(whole)
+            return assistant.turn.understand(utterance).text
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         """int16 mono samples and their rate, at the owner's volume."""
         from assistant.speech import render_reply
 
-        gain = self.assistant.controls.gain
-        return render_reply(self.assistant.audio.synthesizer, text, None, gain)
+        with self._turn() as assistant:
+            gain = assistant.controls.gain
+            return render_reply(assistant.audio.synthesizer, text, None, gain)
 
     def wake_words(self) -> list[str]:
         return list(self.config.wake.words)
@@ -118,32 +161,35 @@ class Host:
         room: str | None,
         wake_word: str | None,
         wake_score: float | None,
+        permit: Permit | None = None,
     ) -> Interaction | None:
         """The voice loop's turn over a peer's audio: listen until the end of the command,
-        recognise, dispatch, speak into `sink`, ask follow-up questions, journal.
-        `frames` raises SessionCancelled when the peer goes away; the turn is then
-        journaled as cancelled and nothing half-heard is acted on."""
+        recognise, dispatch (what `permit` allows), speak into `sink`, ask follow-up
+        questions, journal. `frames` raises SessionCancelled when the peer goes away; the
+        turn is then journaled as cancelled and nothing half-heard is acted on."""
         from assistant.wake import Detection
 
         room = room or self.default_room
         detection = Detection(wake_word or "remote", wake_score if wake_score is not None else 1.0)
-        try:
-            return self.assistant.converse(detection, frames, room, (_PeerSource(), sink))
-        except SessionCancelled:
-            # Gone before the end of the command, or while a question waited for its
-            # answer: either way the turn is journaled as cancelled, once.
-            return self._journal_cancelled(detection, room)
+        with self._turn() as assistant:
+            try:
+                devices = (_PeerSource(), sink)
+                return assistant.converse(detection, frames, room, devices, permit)
+            except SessionCancelled:
+                # Gone before the end of the command, or while a question waited for its
+                # answer: either way the turn is journaled as cancelled, once.
+                return self._journal_cancelled(assistant, detection, room)
 
-    def _journal_cancelled(self, detection: Any, room: str | None) -> Interaction:
+    def _journal_cancelled(self, assistant: Assistant, detection: Any, room: str | None):
         interaction = Interaction(
-            started_at=self.assistant.clock.time(),
+            started_at=assistant.clock.time(),
             language=self.language,
             wake_word=detection.wake_word,
             wake_score=round(detection.score, 3),
             outcome=Outcome.CANCELLED,
             room=room,
         )
-        return self.assistant.recorder.keep(interaction)
+        return assistant.recorder.keep(interaction)
 
 
 class _PeerSource:

@@ -155,12 +155,15 @@ class SmallSpeaker:
         self.sink = sink
         self.away_audio = away
         self.link = MainLink(config.wyoming.remote)
+        self.speaking = asyncio.Lock()
+        """One sound at a time: a reply and something ringing for this room."""
 
     async def run(self, source: AudioSource) -> None:
         pump = FramePump(source, asyncio.get_running_loop())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, pump.stop)
+        standing = self._keep_standing_link()
         log.info("small speaker listening; main speaker at %s", self.link.remote)
         try:
             while (frame := await pump.queue.get()) is not _END:
@@ -176,7 +179,19 @@ class SmallSpeaker:
                 pump.drain()
         finally:
             pump.stop()
+            if standing is not None:
+                standing.cancel()
         pump.check()
+
+    def _keep_standing_link(self) -> asyncio.Task | None:
+        """What rings for this room comes on a link of its own (a room is needed: the
+        main speaker sends by room)."""
+        if not self.config.wyoming.room:
+            return None
+        from assistant.wyoming.room_link import StandingLink
+
+        link = StandingLink(self.config, self.link, self._play)
+        return asyncio.get_running_loop().create_task(link.run())
 
     async def turn(self, detection: Any, pump: FramePump) -> None:
         if self.config.audio.earcon:
@@ -264,11 +279,12 @@ class SmallSpeaker:
         import numpy as np
 
         samples = np.frombuffer(pcm, dtype="<i2")
-        try:
-            self.sink.play(samples, rate)
-            await asyncio.get_running_loop().run_in_executor(None, self.sink.wait, 60.0)
-        except Exception as e:  # a failing speaker must not stop the listening
-            log.warning("reply dropped: the output device failed (%s)", type(e).__name__)
+        async with self.speaking:
+            try:
+                self.sink.play(samples, rate)
+                await asyncio.get_running_loop().run_in_executor(None, self.sink.wait, 60.0)
+            except Exception as e:  # a failing speaker must not stop the listening
+                log.warning("sound dropped: the output device failed (%s)", type(e).__name__)
 
     def _say_away(self) -> None:
         samples, rate = self.away_audio

@@ -12,6 +12,7 @@ wyoming-* programs use):
 | transcript | handled or not-handled, with the reply's text (the skill runs) |
 | synthesize | audio-start, audio-chunk..., audio-stop |
 | run-pipeline (asr → tts), detection, transcribe, audio... | a small speaker's turn: see `remote` |
+| info {satellite: {area: room}}, then played... | a small speaker's standing link: see `rooms` |
 
 Heavy work runs on one worker thread (the assistant is not thread-safe) and wake word
 detection on another; the event loop only moves bytes. A connection that breaks the
@@ -23,13 +24,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart
 from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
-from wyoming.info import Describe
+from wyoming.info import Describe, Info
 from wyoming.intent import Entity, Intent, NotRecognized, Recognize
 from wyoming.ping import Ping, Pong
 from wyoming.pipeline import PipelineStage, RunPipeline
@@ -42,7 +43,11 @@ from assistant.wyoming.framing import PeerGate, ProtocolViolation
 from assistant.wyoming.host import Host
 from assistant.wyoming.info import service_info
 from assistant.wyoming.peer import GuardedHandler, context_room
+from assistant.wyoming.rooms import RoomLink, RoomLinks
 from assistant.wyoming.session import PeerFrames, PeerSink, audio_events
+
+if TYPE_CHECKING:
+    from assistant.dispatch import Permit
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +72,13 @@ class Workers:
 class ServiceHandler(GuardedHandler):
     """One peer's connection to `assistant serve`."""
 
-    def __init__(self, reader, writer, host: Host, workers: Workers) -> None:
+    def __init__(self, reader, writer, host: Host, workers: Workers, rooms: RoomLinks) -> None:
         super().__init__(reader, writer)
         self.host = host
         self.workers = workers
-        self.mode: str | None = None  # "asr", "wake" or "pipeline"
+        self.rooms = rooms
+        self.room_link: RoomLink | None = None
+        self.mode: str | None = None  # "asr", "wake", "pipeline" or "room"
         self.converter = AudioChunkConverter(rate=16000, width=2, channels=1)
         self.audio = bytearray()
         self.room: str | None = None
@@ -125,6 +132,10 @@ class ServiceHandler(GuardedHandler):
             samples, rate = await self._in(self.workers.turns, self.host.synthesize, text)
             for reply_event in audio_events(samples, rate):
                 await self.write_event(reply_event)
+        elif Info.is_type(kind):
+            self._link_room(event.data)
+        elif kind == "played" and self.room_link is not None:
+            self.room_link.played()
         elif kind == "played" and self.sink is not None:
             self.sink.played.set()
         else:
@@ -191,10 +202,10 @@ class ServiceHandler(GuardedHandler):
 
     async def _handle(self, text: str) -> None:
         interaction, reply = await self._in(
-            self.workers.turns, self.host.handle_text, text, self.room
+            self.workers.turns, self.host.handle_text, text, self.room, self._permit()
         )
         context = {"outcome": str(interaction.outcome), "intent": interaction.intent}
-        if interaction.outcome == "not_understood":
+        if interaction.outcome in ("not_understood", "declined"):
             await self.write_event(NotHandled(text=reply.text, context=context).event())
         else:
             await self.write_event(Handled(text=reply.text, context=context).event())
@@ -221,11 +232,15 @@ class ServiceHandler(GuardedHandler):
         self.frames = PeerFrames()
         self.sink = PeerSink(loop, self._send_all, self.frames, self.host.language)
         converse = self.host.converse
-        args = (self.frames, self.sink, self.room, self.wake_word, self.wake_score)
+        args = (self.frames, self.sink, self.room, self.wake_word, self.wake_score, self._permit())
         self.turn = self.workers.turns.submit(converse, *args)
         self.turn.add_done_callback(
             lambda done: loop.call_soon_threadsafe(loop.create_task, self._end_turn(done))
         )
+
+    def _permit(self) -> Permit:
+        """What this peer may run (`wyoming.permissions`, by its address)."""
+        return self.host.permissions.grant(self.peer).refuse
 
     async def _send_all(self, events: list[Event]) -> None:
         for event in events:
@@ -248,6 +263,25 @@ class ServiceHandler(GuardedHandler):
     async def disconnect(self) -> None:
         if self.sink is not None:
             self.sink.release()
+        if self.room_link is not None:
+            self.rooms.detach(self.room_link)
+
+    # ----- a small speaker's standing link ---------------------------------------------------
+
+    def _link_room(self, data: dict) -> None:
+        """A small speaker names its room (its satellite's area): what rings for that
+        room is sent on this connection from now on."""
+        satellite = data.get("satellite")
+        room = (
+            context_room({"room": satellite.get("area")}) if isinstance(satellite, dict) else None
+        )
+        if room is None:
+            raise ProtocolViolation("info without a room (the satellite's area)")
+        if self.room_link is not None:
+            raise ProtocolViolation("a second info on one connection")
+        self._choose("room")
+        self.room_link = RoomLink(room, asyncio.get_running_loop(), self._send_all)
+        self.rooms.attach(self.room_link, self.peer)
 
 
 class WakeStream:
@@ -276,12 +310,23 @@ class WakeStream:
 class WyomingServer:
     """The TCP service: the allow-list on every connection, a cap on connections."""
 
-    def __init__(self, host: Host | None, config: WyomingConfig, make_handler=None) -> None:
+    def __init__(
+        self,
+        host: Host | None,
+        config: WyomingConfig,
+        make_handler=None,
+        rooms: RoomLinks | None = None,
+    ) -> None:
+        """`rooms`: where the small speakers' standing links are kept (the voice loop
+        delivers to them)."""
         self.host = host
         self.config = config
         self.gate = PeerGate(config.allow)
         self.workers = Workers()
-        self._make = make_handler or (lambda r, w: ServiceHandler(r, w, self.host, self.workers))
+        self.rooms = rooms or RoomLinks()
+        self._make = make_handler or (
+            lambda r, w: ServiceHandler(r, w, self.host, self.workers, self.rooms)
+        )
         self._tcp = AsyncTcpServer(config.host, config.port)
         self._open = 0
 

@@ -113,14 +113,14 @@ class Alarms(Skill):
         return moment_words(datetime.fromtimestamp(alarm.at, now.tzinfo), now, self.language)
 
     def _ring(self, alarm: Due, missed: bool) -> None:
-        announcer = self.context.announcer
+        announce = self.context.announcer.announce
         late_by = self.context.clock.time() - alarm.at
         if not missed:
-            announcer.announce(self.text("ring", time=self._time(alarm)), "alarm", True)
+            announce(self.text("ring", time=self._time(alarm)), "alarm", True, alarm.room)
         elif late_by <= self.context.settings.late_ring_minutes * 60:
-            announcer.announce(self.text("late", time=self._time(alarm)), "alarm", True)
+            announce(self.text("late", time=self._time(alarm)), "alarm", True, alarm.room)
         else:
-            announcer.announce(self.text("missed", when=self._when(alarm)), "alarm")
+            announce(self.text("missed", when=self._when(alarm)), "alarm", room=alarm.room)
 
     def _requested(self, slots: dict[str, Any]) -> tuple[int, int, str | None]:
         return int(slots["hour"]), int(slots.get("minute", 0)), slots.get("ampm")
@@ -136,7 +136,8 @@ class Alarms(Skill):
                 shown = time_of_day(_hours(hour, ampm, wake_up)[0], minute, self.language)
                 return self.say("passed", time=shown)
             return self.say("bad_time")
-        alarm = Due(moment.timestamp(), None, {"hour": moment.hour, "minute": moment.minute})
+        details = {"hour": moment.hour, "minute": moment.minute}
+        alarm = Due(moment.timestamp(), None, details, room=request.room)
         if any(abs(a.at - alarm.at) < 1 for a in self.store.items()):
             return self.say("exists", when=self._when(alarm))
         self.store.add(alarm)

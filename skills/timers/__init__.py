@@ -73,12 +73,11 @@ class Timers(Skill):
         return self.text("timer_label", what=what)
 
     def _ring(self, timer: Due, missed: bool) -> None:
+        announce = self.context.announcer.announce
         if missed:
-            self.context.announcer.announce(self.text("missed", name=self.label(timer)), "alarm")
+            announce(self.text("missed", name=self.label(timer)), "alarm", room=timer.room)
         else:
-            self.context.announcer.announce(
-                self.text("done", name=self.label(timer)), "alarm", True
-            )
+            announce(self.text("done", name=self.label(timer)), "alarm", True, timer.room)
 
     def _capitalised(self, key: str, **values: Any) -> Reply:
         return Reply(_capital(self.text(key, **values)))
@@ -94,7 +93,10 @@ class Timers(Skill):
         if not replaced and len(self.store.items()) >= self.context.settings.max_timers:
             return self.say("too_many", count=len(self.store.items()))
         self.store.remove(replaced)
-        timer = self.store.add(Due(self.context.clock.time() + seconds, name, {"seconds": seconds}))
+        due = Due(
+            self.context.clock.time() + seconds, name, {"seconds": seconds}, room=request.room
+        )
+        timer = self.store.add(due)
         duration = describe_seconds(seconds, self.language)
         # "Timer set for 5 minutes", not "5 minute timer set for 5 minutes".
         label = self.label(timer) if name else self.text("a_timer")
