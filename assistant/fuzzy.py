@@ -1,0 +1,357 @@
+"""Fuzzy matching: the intent whose templates typed words are closest to, with its slots.
+
+hassil 3.1 to 3.8 had a fuzzy matcher (hassil.fuzzy) scoring text against n-gram models
+that Home Assistant trains offline for its own intents; the hassil installed here (3.13)
+no longer ships it, and its models would not know our intents anyway. This is a small
+matcher of the same kind, built from our own templates when first needed:
+
+- each template is sampled at random (a fixed seed) with slot values left as placeholders
+  ("what is {number:a} {math_op:op} {number:b}"); the samples give each intent a word
+  bigram model and the slot signatures it accepts (which placeholders, in which order);
+- the text is cut into words, fillers (the templates' `skip_words`) are dropped, and
+  spans that can be slot values (numbers in digits or words, list values) are tried both
+  as values and as words;
+- every reading is scored against every intent whose signatures it fits (average log
+  probability per word, words no template knows are left out); the best is taken only
+  if it is likely enough, beats every other intent clearly, and most words are known.
+
+Callers (assistant.intents) take a fuzzy match only for intents that change nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hassil.expression import (
+    Alternative,
+    Group,
+    ListReference,
+    Permutation,
+    RuleReference,
+    Sequence,
+    TextChunk,
+)
+from hassil.intents import RangeSlotList, TextSlotList
+
+from assistant.grammar_fst import spoken_numbers
+
+SAMPLES_PER_TEMPLATE = 100
+MIN_AVERAGE_LOG_PROB = -3.2
+"""Below this (per known word), the text is like none of the intents."""
+MIN_MARGIN = 0.35
+"""The best intent must beat every other by this much (per known word), or it is a guess."""
+MAX_UNKNOWN_SHARE = 0.3
+"""At most this share of the words may be unknown to every template."""
+MAX_KEYWORD_INTENTS = 4
+"""A word used by at most this many intents is a keyword of each; the text must say one
+of the chosen intent's keywords ("how are you" shares only common words with
+"what are you storing about me")."""
+MAX_READINGS = 64
+BIGRAM_WEIGHT = 0.6
+UNIGRAM_ADD = 0.1
+NUMBER = "number"
+_CONTRACTIONS = {
+    "what's": "what is",
+    "it's": "it is",
+    "that's": "that is",
+    "how's": "how is",
+    "where's": "where is",
+    "don't": "do not",
+    "i'm": "i am",
+    "i'd": "i would",
+    "can't": "can not",
+    "won't": "will not",
+}
+_PLACEHOLDER = re.compile(r"\{\w+:\w+\}")
+_EXTRA_NUMBER_WORDS = {"en": {"a hundred": 100, "a thousand": 1000, "a couple": 2, "a": 1}}
+
+
+@dataclass
+class Signature:
+    """The slots of one sampled sentence: placeholder categories in order, and their names."""
+
+    categories: tuple[str, ...]
+    slot_names: tuple[str, ...]
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IntentModel:
+    unigrams: Counter[str] = field(default_factory=Counter)
+    bigrams: Counter[tuple[str, str]] = field(default_factory=Counter)
+    signatures: dict[tuple[str, ...], Signature] = field(default_factory=dict)
+    sentences: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.unigrams.values())
+
+
+def words(text: str) -> list[str]:
+    """Lower case, punctuation out, contractions spelled out, symbols as words; slot
+    placeholders of the samples ("{number:a}") are kept whole."""
+    out: list[str] = []
+    for raw in text.lower().replace("’", "'").split():
+        if _PLACEHOLDER.fullmatch(raw):
+            out.append(raw)
+            continue
+        cleaned = re.sub(r"([%+*/])", r" \1 ", raw)
+        cleaned = re.sub(r"[^\w\s'%+*/:]|(?<!\w)'|'(?!\w)|:(?!\d)", " ", cleaned)
+        for word in cleaned.split():
+            out += _CONTRACTIONS.get(word, word).split()
+    return out
+
+
+def template_words(intents: Any) -> frozenset[str]:
+    """Every word the templates, their lists and their number ranges can produce."""
+    found: set[str] = set()
+    seen_rules: set[str] = set()
+
+    def walk(expression: Any) -> None:
+        if isinstance(expression, TextChunk):
+            found.update(re.findall(r"\w+", expression.text))
+        elif isinstance(expression, Group):
+            for item in expression.items:
+                walk(item)
+        elif isinstance(expression, RuleReference) and expression.rule_name not in seen_rules:
+            seen_rules.add(expression.rule_name)
+            if expression.rule_name in intents.expansion_rules:
+                walk(intents.expansion_rules[expression.rule_name].expression)
+        elif isinstance(expression, ListReference):
+            slot_list = intents.slot_lists.get(expression.list_name)
+            if isinstance(slot_list, TextSlotList):
+                for value in slot_list.values:
+                    walk(value.text_in)
+
+    for intent in intents.intents.values():
+        for data in intent.data:
+            for sentence in data.sentences:
+                walk(sentence.expression)
+    for slot_list in intents.slot_lists.values():
+        if isinstance(slot_list, RangeSlotList):
+            numbers = spoken_numbers(slot_list.get_numbers(), intents.language)
+            found.update(w for text in numbers for w in re.findall(r"\w+", text))
+    return frozenset(found)
+
+
+class _Sampler:
+    """Random sentences of a template, slot values as "{category:slot}" placeholders."""
+
+    def __init__(self, intents: Any, rng: random.Random) -> None:
+        self.intents = intents
+        self.rng = rng
+
+    def sample(self, expression: Any, lists: dict, rules: dict) -> str:
+        if isinstance(expression, TextChunk):
+            return expression.text
+        if isinstance(expression, Alternative):
+            items = list(expression.items) + ([None] if expression.is_optional else [])
+            chosen = self.rng.choice(items)
+            return "" if chosen is None else self.sample(chosen, lists, rules)
+        if isinstance(expression, Permutation):
+            items = list(expression.items)
+            self.rng.shuffle(items)
+            return " ".join(self.sample(item, lists, rules) for item in items)
+        if isinstance(expression, Sequence):
+            return "".join(self.sample(item, lists, rules) for item in expression.items)
+        if isinstance(expression, RuleReference):
+            return self.sample(rules[expression.rule_name].expression, lists, rules)
+        if isinstance(expression, ListReference):
+            slot_list = lists.get(expression.list_name)
+            category = NUMBER if isinstance(slot_list, RangeSlotList) else expression.list_name
+            if expression.is_inline_range:
+                category = NUMBER
+            return f" {{{category}:{expression.slot_name}}} "
+        return ""
+
+
+class FuzzyMatcher:
+    def __init__(self, intents: Any, seed: int = 7) -> None:
+        self.language = intents.language
+        self.models: dict[str, IntentModel] = {}
+        self.vocabulary: set[str] = set()
+        self.skip_words = sorted(
+            (tuple(words(w)) for w in intents.skip_words if words(w)), key=len, reverse=True
+        )
+        self._train(intents, random.Random(seed))
+        self.values = self._value_phrases(intents)
+        users = Counter(w for model in self.models.values() for w in model.unigrams)
+        self.keywords = {w for w, count in users.items() if count <= MAX_KEYWORD_INTENTS}
+
+    # ----- building -------------------------------------------------------------------
+
+    def _train(self, intents: Any, rng: random.Random) -> None:
+        sampler = _Sampler(intents, rng)
+        for name, intent in intents.intents.items():
+            model = self.models.setdefault(name, IntentModel())
+            for data in intent.data:
+                lists = {**intents.slot_lists, **(data.slot_lists or {})}
+                rules = {**intents.expansion_rules, **(data.expansion_rules or {})}
+                fixed = {k: getattr(v, "value", v) for k, v in (data.slots or {}).items()}
+                for sentence in data.sentences:
+                    for _ in range(SAMPLES_PER_TEMPLATE):
+                        text = sampler.sample(sentence.expression, lists, rules)
+                        self._learn(model, words(text), fixed)
+
+    def _learn(self, model: IntentModel, tokens: list[str], fixed: dict[str, Any]) -> None:
+        categories, slot_names, plain = [], [], []
+        for token in tokens:
+            if token.startswith("{") and token.endswith("}") and ":" in token:
+                category, slot = token[1:-1].split(":", 1)
+                categories.append(category)
+                slot_names.append(slot)
+                plain.append("{" + category + "}")
+            else:
+                plain.append(token)
+                self.vocabulary.add(token)
+        model.signatures.setdefault(
+            tuple(categories), Signature(tuple(categories), tuple(slot_names), fixed)
+        )
+        padded = ["<s>", *plain, "</s>"]
+        model.sentences += 1
+        model.unigrams.update(padded[1:])
+        model.bigrams.update(zip(padded, padded[1:], strict=False))
+
+    def _value_phrases(self, intents: Any) -> dict[tuple[str, ...], list[tuple[str, Any]]]:
+        """Word sequences that can be a slot value → (category, value) choices."""
+        used = {c for m in self.models.values() for sig in m.signatures for c in sig}
+        phrases: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
+        for name in used - {NUMBER}:
+            slot_list = intents.slot_lists.get(name)
+            if not isinstance(slot_list, TextSlotList):
+                continue
+            for value in slot_list.values:
+                for text in _texts(value.text_in):
+                    key = tuple(words(text))
+                    phrases.setdefault(key, []).append((name, value.value_out))
+        if NUMBER in used:
+            for number in range(0, 1001):
+                for text in spoken_numbers([number], self.language):
+                    phrases.setdefault(tuple(words(text.replace("-", " "))), []).append(
+                        (NUMBER, number)
+                    )
+            for text, number in _EXTRA_NUMBER_WORDS.get(self.language, {}).items():
+                phrases.setdefault(tuple(words(text)), []).append((NUMBER, number))
+        return phrases
+
+    # ----- matching -------------------------------------------------------------------
+
+    def match(self, text: str) -> tuple[str, dict[str, Any]] | None:
+        """(intent, slots) or None."""
+        tokens = self._without_skip_words(words(text))
+        spans = self._value_spans(tokens)
+        in_values = {i for start, end, _ in spans for i in range(start, end)}
+        unknown = [
+            t for i, t in enumerate(tokens) if t not in self.vocabulary and i not in in_values
+        ]
+        if not tokens or len(unknown) > MAX_UNKNOWN_SHARE * len(tokens):
+            return None
+        scored = []  # (score, intent, slots)
+        for reading, values in self._readings(tokens, spans):
+            categories = tuple(c for c, _ in values)
+            for intent, model in self.models.items():
+                signature = model.signatures.get(categories)
+                if signature is None:
+                    continue
+                if not any(w in self.keywords and w in model.unigrams for w in reading):
+                    continue
+                slots = dict(signature.fixed)
+                slots.update(zip(signature.slot_names, (v for _, v in values), strict=True))
+                scored.append((self._score(model, reading), intent, slots))
+        if not scored:
+            return None
+        scored.sort(key=lambda s: s[0], reverse=True)
+        best_score, intent, slots = scored[0]
+        rival = next((s for s, i, _ in scored if i != intent), -math.inf)
+        if best_score < MIN_AVERAGE_LOG_PROB or best_score - rival < MIN_MARGIN:
+            return None
+        return intent, slots
+
+    def _without_skip_words(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            skip = next((len(s) for s in self.skip_words if tuple(tokens[i : i + len(s)]) == s), 0)
+            if skip:
+                i += skip
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def _value_spans(self, tokens: list[str]) -> list[tuple[int, int, list[tuple[str, Any]]]]:
+        """(start, end, value choices) of every span that can be a slot value, longest
+        first from the left."""
+        spans: list[tuple[int, int, list[tuple[str, Any]]]] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(4, len(tokens) - i), 0, -1):
+                choices = self._value_choices(tokens[i : i + size])
+                if choices:
+                    spans.append((i, i + size, choices))
+                    i += size
+                    break
+            else:
+                i += 1
+        return spans
+
+    def _readings(self, tokens: list[str], spans: list[tuple[int, int, list[tuple[str, Any]]]]):
+        """Each way to read the words: every value span taken as one of its values or
+        left as words."""
+        options = [[None, *choices] for _, _, choices in spans]
+        for picked in itertools.islice(itertools.product(*options), MAX_READINGS):
+            reading, values, position = [], [], 0
+            for (start, end, _), choice in zip(spans, picked, strict=True):
+                reading += tokens[position:start]
+                if choice is None:
+                    reading += tokens[start:end]
+                else:
+                    reading.append("{" + choice[0] + "}")
+                    values.append(choice)
+                position = end
+            reading += tokens[position:]
+            yield reading, values
+
+    def _value_choices(self, span: list[str]) -> list[tuple[str, Any]]:
+        if len(span) == 1 and _is_number(span[0]):
+            return [(NUMBER, _number(span[0]))]
+        return self.values.get(tuple(span), [])
+
+    def _score(self, model: IntentModel, reading: list[str]) -> float:
+        """Average log probability per known word under the intent's bigram model."""
+        total, counted = 0.0, 0
+        size = len(self.vocabulary) + 10
+        padded = ["<s>", *reading, "</s>"]
+        previous = padded[0]
+        for word in padded[1:]:
+            if word not in self.vocabulary and not word.startswith("{") and word != "</s>":
+                continue  # known to no template: says nothing about which intent
+            unigram = (model.unigrams[word] + UNIGRAM_ADD) / (model.total + UNIGRAM_ADD * size)
+            history = model.sentences if previous == "<s>" else model.unigrams[previous]
+            bigram = model.bigrams[(previous, word)] / history if history else 0.0
+            weight = BIGRAM_WEIGHT if history else 0.0
+            total += math.log(weight * bigram + (1 - weight) * unigram)
+            counted += 1
+            previous = word
+        return total / max(counted, 1)
+
+
+def _texts(expression: Any) -> list[str]:
+    from hassil.sample import sample_expression
+
+    return list(itertools.islice(sample_expression(expression), 20))
+
+
+def _is_number(token: str) -> bool:
+    return re.fullmatch(r"-?\d+(\.\d+)?", token) is not None
+
+
+def _number(token: str) -> float | int:
+    value = float(token)
+    return int(value) if value.is_integer() else value

@@ -1,0 +1,68 @@
+"""Typed text → the words the templates are written in.
+
+The templates are written in the recogniser's words, and the Korean model keeps many
+particles and endings apart ("일곱 시 에", "몇 시 예요"), while people type them glued to
+the word before ("일곱시에", "몇 시예요", "7시에"). Each typed word the templates do not
+know is cut into two or three words they do (an ending that only exists glued, such as
+이야, becomes its spoken form, 야), and every way of cutting is tried, fewest cuts first;
+a word they do not know typed apart from the next is joined to it ("도와 줘" → "도와줘").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+GLUED_ENDINGS = {"이야": "야", "이지": "지", "에요": "예요", "이에요": "이에요", "이요": "요"}
+"""Korean endings as typed after a word → the word the templates (and the recogniser) use."""
+
+MAX_VARIANTS = 16
+MAX_PIECES = 3
+MAX_WORD = 40
+"""Longer "words" are not cut: no typed word is that long, and cutting costs its square."""
+_PUNCTUATION = re.compile(r"[?!.,~…\"“”'‘’]+(?=\s|$)")
+_DIGITS_GLUED = re.compile(r"(?<=\d)(?=[^\d\s:.%])|(?<=[^\d\s:.\-])(?=\d)")
+
+
+def korean_variants(text: str, known: frozenset[str]) -> list[str]:
+    """Other spellings of `text` in known words (none when it needs no cutting)."""
+    words = _joined(_DIGITS_GLUED.sub(" ", _PUNCTUATION.sub("", text)).split(), known)
+    choices = [_cuts(word, known) for word in words]
+    if all(c == [word] for c, word in zip(choices, words, strict=True)):
+        return []
+    variants = (" ".join(words) for words in itertools.product(*choices))
+    return list(itertools.islice(variants, MAX_VARIANTS))
+
+
+def _joined(words: list[str], known: frozenset[str]) -> list[str]:
+    """A word the templates do not know glued to the next, when that makes one they do
+    ("도와 줘" → "도와줘")."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1] not in known and out[-1] + word in known:
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
+
+
+def _cuts(word: str, known: frozenset[str]) -> list[str]:
+    if word in known or word.isdigit() or len(word) > MAX_WORD:
+        return [word]
+    found = _pieces(word, known, MAX_PIECES)
+    found.sort(key=lambda cut: cut.count(" "))
+    return found or [word]
+
+
+def _pieces(word: str, known: frozenset[str], most: int) -> list[str]:
+    """Every way to write `word` as at most `most` known words."""
+    out = []
+    ending = GLUED_ENDINGS.get(word, word)
+    if ending in known:
+        out.append(ending)
+    if most > 1:
+        for cut in range(len(word) - 1, 0, -1):
+            head = word[:cut]
+            if head in known or head.isdigit():
+                out += [f"{head} {rest}" for rest in _pieces(word[cut:], known, most - 1)]
+    return out
