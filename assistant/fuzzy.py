@@ -20,6 +20,7 @@ Callers (assistant.intents) take a fuzzy match only for intents that change noth
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -42,22 +43,27 @@ from hassil.intents import RangeSlotList, TextSlotList
 from assistant.grammar_fst import spoken_numbers
 
 SAMPLES_PER_TEMPLATE = 100
-MIN_AVERAGE_LOG_PROB = -3.2
+MIN_AVERAGE_LOG_PROB = -3.5
 """Below this (per known word), the text is like none of the intents."""
 MIN_MARGIN = 0.35
 """The best intent must beat every other by this much (per known word), or it is a guess."""
 MAX_UNKNOWN_SHARE = 0.3
 """At most this share of the words may be unknown to every template."""
-MAX_KEYWORD_INTENTS = 4
-"""A word used by at most this many intents is a keyword of each; the text must say one
-of the chosen intent's keywords ("how are you" shares only common words with
-"what are you storing about me")."""
+MAX_KEYWORD_SKILLS = 3
+"""A word used by the intents of at most this many skills is a keyword of each; the text
+must say one of the chosen intent's keywords ("how are you" shares only words that every
+skill uses with "what are you storing about me")."""
 MAX_READINGS = 64
 BIGRAM_WEIGHT = 0.6
 UNIGRAM_ADD = 0.1
 NUMBER = "number"
 _CONTRACTIONS = {
     "what's": "what is",
+    "whats": "what is",
+    "thats": "that is",
+    "hows": "how is",
+    "dont": "do not",
+    "cant": "can not",
     "it's": "it is",
     "that's": "that is",
     "how's": "how is",
@@ -69,15 +75,18 @@ _CONTRACTIONS = {
     "won't": "will not",
 }
 _PLACEHOLDER = re.compile(r"\{\w+:\w+\}")
-_EXTRA_NUMBER_WORDS = {"en": {"a hundred": 100, "a thousand": 1000, "a couple": 2, "a": 1}}
+_EXTRA_NUMBER_WORDS = {"en": {"a hundred": 100, "a thousand": 1000}}
 
 
 @dataclass
 class Signature:
-    """The slots of one sampled sentence: placeholder categories in order, and their names."""
+    """The slots of one sampled sentence: placeholder categories in order, their names,
+    and the word after each ("{number:minutes} minutes" and "{number:hours} hours" share
+    categories; the word after tells them apart)."""
 
     categories: tuple[str, ...]
     slot_names: tuple[str, ...]
+    after: tuple[str, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,7 +94,7 @@ class Signature:
 class IntentModel:
     unigrams: Counter[str] = field(default_factory=Counter)
     bigrams: Counter[tuple[str, str]] = field(default_factory=Counter)
-    signatures: dict[tuple[str, ...], Signature] = field(default_factory=dict)
+    signatures: dict[tuple[str, ...], list[Signature]] = field(default_factory=dict)
     sentences: int = 0
 
     @property
@@ -172,7 +181,8 @@ class _Sampler:
 
 
 class FuzzyMatcher:
-    def __init__(self, intents: Any, seed: int = 7) -> None:
+    def __init__(self, intents: Any, owner: dict[str, str], seed: int = 7) -> None:
+        """`owner`: intent name → the skill it belongs to."""
         self.language = intents.language
         self.models: dict[str, IntentModel] = {}
         self.vocabulary: set[str] = set()
@@ -181,8 +191,11 @@ class FuzzyMatcher:
         )
         self._train(intents, random.Random(seed))
         self.values = self._value_phrases(intents)
-        users = Counter(w for model in self.models.values() for w in model.unigrams)
-        self.keywords = {w for w, count in users.items() if count <= MAX_KEYWORD_INTENTS}
+        users: dict[str, set[str]] = {}
+        for intent, model in self.models.items():
+            for word in model.unigrams:
+                users.setdefault(word, set()).add(owner.get(intent, intent))
+        self.keywords = {w for w, skills in users.items() if len(skills) <= MAX_KEYWORD_SKILLS}
 
     # ----- building -------------------------------------------------------------------
 
@@ -200,19 +213,21 @@ class FuzzyMatcher:
                         self._learn(model, words(text), fixed)
 
     def _learn(self, model: IntentModel, tokens: list[str], fixed: dict[str, Any]) -> None:
-        categories, slot_names, plain = [], [], []
-        for token in tokens:
-            if token.startswith("{") and token.endswith("}") and ":" in token:
+        categories, slot_names, after, plain = [], [], [], []
+        for index, token in enumerate(tokens):
+            if _PLACEHOLDER.fullmatch(token):
                 category, slot = token[1:-1].split(":", 1)
                 categories.append(category)
                 slot_names.append(slot)
+                after.append(tokens[index + 1] if index + 1 < len(tokens) else "</s>")
                 plain.append("{" + category + "}")
             else:
                 plain.append(token)
                 self.vocabulary.add(token)
-        model.signatures.setdefault(
-            tuple(categories), Signature(tuple(categories), tuple(slot_names), fixed)
-        )
+        signature = Signature(tuple(categories), tuple(slot_names), tuple(after), fixed)
+        known = model.signatures.setdefault(signature.categories, [])
+        if signature not in known:
+            known.append(signature)
         padded = ["<s>", *plain, "</s>"]
         model.sentences += 1
         model.unigrams.update(padded[1:])
@@ -231,13 +246,8 @@ class FuzzyMatcher:
                     key = tuple(words(text))
                     phrases.setdefault(key, []).append((name, value.value_out))
         if NUMBER in used:
-            for number in range(0, 1001):
-                for text in spoken_numbers([number], self.language):
-                    phrases.setdefault(tuple(words(text.replace("-", " "))), []).append(
-                        (NUMBER, number)
-                    )
-            for text, number in _EXTRA_NUMBER_WORDS.get(self.language, {}).items():
-                phrases.setdefault(tuple(words(text)), []).append((NUMBER, number))
+            for key, number in _number_phrases(self.language):
+                phrases.setdefault(key, []).append((NUMBER, number))
         return phrases
 
     # ----- matching -------------------------------------------------------------------
@@ -256,11 +266,12 @@ class FuzzyMatcher:
         for reading, values in self._readings(tokens, spans):
             categories = tuple(c for c, _ in values)
             for intent, model in self.models.items():
-                signature = model.signatures.get(categories)
-                if signature is None:
+                signatures = model.signatures.get(categories)
+                if not signatures:
                     continue
                 if not any(w in self.keywords and w in model.unigrams for w in reading):
                     continue
+                signature = _closest(signatures, reading)
                 slots = dict(signature.fixed)
                 slots.update(zip(signature.slot_names, (v for _, v in values), strict=True))
                 scored.append((self._score(model, reading), intent, slots))
@@ -340,6 +351,27 @@ class FuzzyMatcher:
             counted += 1
             previous = word
         return total / max(counted, 1)
+
+
+def _closest(signatures: list[Signature], reading: list[str]) -> Signature:
+    """The signature whose words after the slots are those of the reading."""
+    padded = [*reading, "</s>"]
+    after = tuple(padded[i + 1] for i, word in enumerate(reading) if word.startswith("{"))
+    return max(
+        signatures, key=lambda sig: sum(a == b for a, b in zip(sig.after, after, strict=False))
+    )
+
+
+@functools.cache
+def _number_phrases(language: str) -> list[tuple[tuple[str, ...], int]]:
+    """(words, number) for every spelling of 0 to 1000 (the templates' largest range)."""
+    out = [
+        (tuple(words(text.replace("-", " "))), number)
+        for number in range(0, 1001)
+        for text in spoken_numbers([number], language)
+    ]
+    out += [(tuple(words(t)), n) for t, n in _EXTRA_NUMBER_WORDS.get(language, {}).items()]
+    return out
 
 
 def _texts(expression: Any) -> list[str]:

@@ -108,7 +108,7 @@ class IntentMatcher:
     def _fuzzy(self) -> FuzzyMatcher:
         from assistant.fuzzy import FuzzyMatcher
 
-        return FuzzyMatcher(self._intents)
+        return FuzzyMatcher(self._intents, self.owner)
 
     def _variants(self, text: str) -> list[str]:
         if self.language != "ko":

@@ -28,10 +28,8 @@ def korean_variants(text: str, known: frozenset[str]) -> list[str]:
     """Other spellings of `text` in known words (none when it needs no cutting)."""
     words = _joined(_DIGITS_GLUED.sub(" ", _PUNCTUATION.sub("", text)).split(), known)
     choices = [_cuts(word, known) for word in words]
-    if all(c == [word] for c, word in zip(choices, words, strict=True)):
-        return []
     variants = (" ".join(words) for words in itertools.product(*choices))
-    return list(itertools.islice(variants, MAX_VARIANTS))
+    return [v for v in itertools.islice(variants, MAX_VARIANTS) if v != text]
 
 
 def _joined(words: list[str], known: frozenset[str]) -> list[str]:
