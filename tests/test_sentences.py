@@ -20,6 +20,7 @@ from test_skills_support import FixedClock
 
 from assistant.config import Config, parse
 from assistant.intents import IntentMatcher, _merge_sentence_files
+from assistant.sentence_files import shared_sentence_file
 from assistant.skillkit import builtin_skills_dir, enabled_skills, load_responses, load_skills
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -106,13 +107,15 @@ def test_examples_in_sentence_files_match_their_own_skill(language_setup):
 
 
 def _template_words(path: Path) -> set[str]:
-    """Every literal word of a sentence file: templates and list values, numbers left to hassil."""
+    """Every literal word of a sentence file: templates and list values (with the shared
+    rules and lists they use), numbers left to hassil."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    shared = yaml.safe_load(shared_sentence_file("ko").read_text(encoding="utf-8"))
     merged = {
         "language": "ko",
         "intents": data.get("intents") or {},
-        "lists": data.get("lists") or {},
-        "expansion_rules": data.get("expansion_rules") or {},
+        "lists": {**shared["lists"], **(data.get("lists") or {})},
+        "expansion_rules": {**shared["expansion_rules"], **(data.get("expansion_rules") or {})},
     }
     intents = Intents.from_dict(merged)
     words: set[str] = set()
