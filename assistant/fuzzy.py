@@ -96,10 +96,8 @@ class IntentModel:
     bigrams: Counter[tuple[str, str]] = field(default_factory=Counter)
     signatures: dict[tuple[str, ...], list[Signature]] = field(default_factory=dict)
     sentences: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.unigrams.values())
+    total: int = 0
+    """Words seen (with each sentence's end)."""
 
 
 def words(text: str) -> list[str]:
@@ -152,8 +150,7 @@ def template_words(intents: Any) -> frozenset[str]:
 class _Sampler:
     """Random sentences of a template, slot values as "{category:slot}" placeholders."""
 
-    def __init__(self, intents: Any, rng: random.Random) -> None:
-        self.intents = intents
+    def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
     def sample(self, expression: Any, lists: dict, rules: dict) -> str:
@@ -181,6 +178,8 @@ class _Sampler:
 
 
 class FuzzyMatcher:
+    """Text → (intent, slots) by closeness to the templates' sentences (see the module)."""
+
     def __init__(self, intents: Any, owner: dict[str, str], seed: int = 7) -> None:
         """`owner`: intent name → the skill it belongs to."""
         self.language = intents.language
@@ -200,7 +199,7 @@ class FuzzyMatcher:
     # ----- building -------------------------------------------------------------------
 
     def _train(self, intents: Any, rng: random.Random) -> None:
-        sampler = _Sampler(intents, rng)
+        sampler = _Sampler(rng)
         for name, intent in intents.intents.items():
             model = self.models.setdefault(name, IntentModel())
             for data in intent.data:
@@ -230,6 +229,7 @@ class FuzzyMatcher:
             known.append(signature)
         padded = ["<s>", *plain, "</s>"]
         model.sentences += 1
+        model.total += len(padded) - 1
         model.unigrams.update(padded[1:])
         model.bigrams.update(zip(padded, padded[1:], strict=False))
 
