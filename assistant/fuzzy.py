@@ -6,7 +6,7 @@ no longer ships it, and its models would not know our intents anyway. This is a 
 matcher of the same kind, built from our own templates when first needed:
 
 - each template is sampled at random (a fixed seed) with slot values left as placeholders
-  ("what is {number:a} {math_op:op} {number:b}"); the samples give each intent a word
+  ("what is {number:a:0:1000} {math_op:op} {number:b:0:1000}"); the samples give each intent a word
   bigram model and the slot signatures it accepts (which placeholders, in which order);
 - the text is cut into words, fillers (the templates' `skip_words`) are dropped, and
   spans that can be slot values (numbers in digits or words, list values) are tried both
@@ -31,7 +31,6 @@ from typing import Any
 
 from hassil.expression import (
     Alternative,
-    Group,
     ListReference,
     Permutation,
     RuleReference,
@@ -74,7 +73,8 @@ _CONTRACTIONS = {
     "can't": "can not",
     "won't": "will not",
 }
-_PLACEHOLDER = re.compile(r"\{\w+:\w+\}")
+_PLACEHOLDER = re.compile(r"\{\w+:\w+(:-?\d+:-?\d+)?\}")
+_DECIMAL = re.compile(r"-?\d+[.,]\d+")
 _EXTRA_NUMBER_WORDS = {"en": {"a hundred": 100, "a thousand": 1000}}
 
 
@@ -88,6 +88,14 @@ class Signature:
     slot_names: tuple[str, ...]
     after: tuple[str, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
+    ranges: tuple[tuple[int, int] | None, ...] = ()
+    """For each number slot, the range its list allows."""
+
+    def allows(self, values: list[tuple[str, Any]]) -> bool:
+        return all(
+            span is None or span[0] <= value <= span[1]
+            for span, (_, value) in zip(self.ranges, values, strict=False)
+        )
 
 
 @dataclass
@@ -102,10 +110,10 @@ class IntentModel:
 
 def words(text: str) -> list[str]:
     """Lower case, punctuation out, contractions spelled out, symbols as words; slot
-    placeholders of the samples ("{number:a}") are kept whole."""
+    placeholders of the samples ("{number:a:0:1000}") are kept whole."""
     out: list[str] = []
     for raw in text.lower().replace("’", "'").split():
-        if _PLACEHOLDER.fullmatch(raw):
+        if _PLACEHOLDER.fullmatch(raw) or _DECIMAL.fullmatch(raw):
             out.append(raw)
             continue
         cleaned = re.sub(r"([%+*/])", r" \1 ", raw)
@@ -113,38 +121,6 @@ def words(text: str) -> list[str]:
         for word in cleaned.split():
             out += _CONTRACTIONS.get(word, word).split()
     return out
-
-
-def template_words(intents: Any) -> frozenset[str]:
-    """Every word the templates, their lists and their number ranges can produce."""
-    found: set[str] = set()
-    seen_rules: set[str] = set()
-
-    def walk(expression: Any) -> None:
-        if isinstance(expression, TextChunk):
-            found.update(re.findall(r"\w+", expression.text))
-        elif isinstance(expression, Group):
-            for item in expression.items:
-                walk(item)
-        elif isinstance(expression, RuleReference) and expression.rule_name not in seen_rules:
-            seen_rules.add(expression.rule_name)
-            if expression.rule_name in intents.expansion_rules:
-                walk(intents.expansion_rules[expression.rule_name].expression)
-        elif isinstance(expression, ListReference):
-            slot_list = intents.slot_lists.get(expression.list_name)
-            if isinstance(slot_list, TextSlotList):
-                for value in slot_list.values:
-                    walk(value.text_in)
-
-    for intent in intents.intents.values():
-        for data in intent.data:
-            for sentence in data.sentences:
-                walk(sentence.expression)
-    for slot_list in intents.slot_lists.values():
-        if isinstance(slot_list, RangeSlotList):
-            numbers = spoken_numbers(slot_list.get_numbers(), intents.language)
-            found.update(w for text in numbers for w in re.findall(r"\w+", text))
-    return frozenset(found)
 
 
 class _Sampler:
@@ -170,10 +146,13 @@ class _Sampler:
             return self.sample(rules[expression.rule_name].expression, lists, rules)
         if isinstance(expression, ListReference):
             slot_list = lists.get(expression.list_name)
-            category = NUMBER if isinstance(slot_list, RangeSlotList) else expression.list_name
             if expression.is_inline_range:
-                category = NUMBER
-            return f" {{{category}:{expression.slot_name}}} "
+                start, stop, _ = expression.get_inline_range()
+                return f" {{{NUMBER}:{expression.slot_name}:{start}:{stop}}} "
+            if isinstance(slot_list, RangeSlotList):
+                start, stop = slot_list.start, slot_list.stop
+                return f" {{{NUMBER}:{expression.slot_name}:{start}:{stop}}} "
+            return f" {{{expression.list_name}:{expression.slot_name}}} "
         return ""
 
 
@@ -212,18 +191,21 @@ class FuzzyMatcher:
                         self._learn(model, words(text), fixed)
 
     def _learn(self, model: IntentModel, tokens: list[str], fixed: dict[str, Any]) -> None:
-        categories, slot_names, after, plain = [], [], [], []
+        categories, slot_names, after, plain, ranges = [], [], [], [], []
         for index, token in enumerate(tokens):
             if _PLACEHOLDER.fullmatch(token):
-                category, slot = token[1:-1].split(":", 1)
+                category, slot, *bounds = token[1:-1].split(":")
                 categories.append(category)
                 slot_names.append(slot)
+                ranges.append((int(bounds[0]), int(bounds[1])) if bounds else None)
                 after.append(tokens[index + 1] if index + 1 < len(tokens) else "</s>")
                 plain.append("{" + category + "}")
             else:
                 plain.append(token)
                 self.vocabulary.add(token)
-        signature = Signature(tuple(categories), tuple(slot_names), tuple(after), fixed)
+        signature = Signature(
+            tuple(categories), tuple(slot_names), tuple(after), fixed, tuple(ranges)
+        )
         known = model.signatures.setdefault(signature.categories, [])
         if signature not in known:
             known.append(signature)
@@ -255,6 +237,8 @@ class FuzzyMatcher:
     def match(self, text: str) -> tuple[str, dict[str, Any]] | None:
         """(intent, slots) or None."""
         tokens = self._without_skip_words(words(text))
+        if any(_DECIMAL.fullmatch(t) for t in tokens):
+            return None  # the templates' numbers are whole: "12.5 percent" is none of them
         spans = self._value_spans(tokens)
         in_values = {i for start, end, _ in spans for i in range(start, end)}
         unknown = [
@@ -270,6 +254,9 @@ class FuzzyMatcher:
                 if not signatures:
                     continue
                 if not any(w in self.keywords and w in model.unigrams for w in reading):
+                    continue
+                signatures = [sig for sig in signatures if sig.allows(values)]
+                if not signatures:
                     continue
                 signature = _closest(signatures, reading)
                 slots = dict(signature.fixed)
@@ -315,7 +302,10 @@ class FuzzyMatcher:
     def _readings(self, tokens: list[str], spans: list[tuple[int, int, list[tuple[str, Any]]]]):
         """Each way to read the words: every value span taken as one of its values or
         left as words."""
-        options = [[None, *choices] for _, _, choices in spans]
+        options = [
+            choices if _is_number(tokens[start]) else [None, *choices]
+            for start, _, choices in spans
+        ]  # digits are never words of a template
         for picked in itertools.islice(itertools.product(*options), MAX_READINGS):
             reading, values, position = [], [], 0
             for (start, end, _), choice in zip(spans, picked, strict=True):
@@ -381,9 +371,9 @@ def _texts(expression: Any) -> list[str]:
 
 
 def _is_number(token: str) -> bool:
-    return re.fullmatch(r"-?\d+(\.\d+)?", token) is not None
+    """Whole numbers only: the templates' ranges have no fractions."""
+    return re.fullmatch(r"-?\d+", token) is not None
 
 
-def _number(token: str) -> float | int:
-    value = float(token)
-    return int(value) if value.is_integer() else value
+def _number(token: str) -> int:
+    return int(token)

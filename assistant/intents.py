@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import SkillError
 from assistant.sentence_files import merge_sentence_files
 from assistant.skillkit import LoadedSkill
-from assistant.typed_text import korean_variants
+from assistant.typed_text import korean_variants, template_words
 
 if TYPE_CHECKING:
     from hassil import Intents
@@ -117,8 +117,6 @@ class IntentMatcher:
 
     @cached_property
     def _template_words(self) -> frozenset[str]:
-        from assistant.fuzzy import template_words
-
         return template_words(self._intents)
 
     def samples(self, per_intent: int) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Any
 
 GLUED_ENDINGS = {"이야": "야", "이지": "지", "에요": "예요", "이에요": "이에요", "이요": "요"}
 """Korean endings as typed after a word → the word the templates (and the recogniser) use."""
@@ -64,3 +65,41 @@ def _pieces(word: str, known: frozenset[str], most: int) -> list[str]:
             if head in known or head.isdigit():
                 out += [f"{head} {rest}" for rest in _pieces(word[cut:], known, most - 1)]
     return out
+
+
+def template_words(intents: Any) -> frozenset[str]:
+    """Every word the templates, their lists and their number ranges can produce (what a
+    typed word may be cut into)."""
+    from hassil.expression import Group, ListReference, RuleReference, TextChunk
+    from hassil.intents import RangeSlotList, TextSlotList
+
+    from assistant.grammar_fst import spoken_numbers
+
+    found: set[str] = set()
+    seen_rules: set[str] = set()
+
+    def walk(expression: Any) -> None:
+        if isinstance(expression, TextChunk):
+            found.update(re.findall(r"\w+", expression.text))
+        elif isinstance(expression, Group):
+            for item in expression.items:
+                walk(item)
+        elif isinstance(expression, RuleReference) and expression.rule_name not in seen_rules:
+            seen_rules.add(expression.rule_name)
+            if expression.rule_name in intents.expansion_rules:
+                walk(intents.expansion_rules[expression.rule_name].expression)
+        elif isinstance(expression, ListReference):
+            slot_list = intents.slot_lists.get(expression.list_name)
+            if isinstance(slot_list, TextSlotList):
+                for value in slot_list.values:
+                    walk(value.text_in)
+
+    for intent in intents.intents.values():
+        for data in intent.data:
+            for sentence in data.sentences:
+                walk(sentence.expression)
+    for slot_list in intents.slot_lists.values():
+        if isinstance(slot_list, RangeSlotList):
+            numbers = spoken_numbers(slot_list.get_numbers(), intents.language)
+            found.update(w for text in numbers for w in re.findall(r"\w+", text))
+    return frozenset(found)
