@@ -41,7 +41,7 @@ from hassil.intents import RangeSlotList, TextSlotList
 
 from assistant.grammar_fst import spoken_numbers
 
-SAMPLES_PER_TEMPLATE = 100
+SAMPLES_PER_TEMPLATE = 60
 MIN_AVERAGE_LOG_PROB = -3.5
 """Below this (per known word), the text is like none of the intents."""
 MIN_MARGIN = 0.35

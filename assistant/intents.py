@@ -13,6 +13,8 @@ answer a question but never changes anything: a fuzzy match of a state-changing 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -108,7 +110,16 @@ class IntentMatcher:
     def _fuzzy(self) -> FuzzyMatcher:
         from assistant.fuzzy import FuzzyMatcher
 
-        return FuzzyMatcher(self._intents, self.owner)
+        key = ("fuzzy", self._key)
+        if key not in _BUILT:
+            _remember(key, FuzzyMatcher(self._intents, self.owner))
+        return _BUILT[key]
+
+    @cached_property
+    def _key(self) -> str:
+        """The same templates and owners give the same models (reloads, tests)."""
+        source = json.dumps([self.template_source, self.owner], sort_keys=True, default=str)
+        return hashlib.sha256(source.encode()).hexdigest()
 
     def _variants(self, text: str) -> list[str]:
         if self.language != "ko":
@@ -117,7 +128,10 @@ class IntentMatcher:
 
     @cached_property
     def _template_words(self) -> frozenset[str]:
-        return template_words(self._intents)
+        key = ("words", self._key)
+        if key not in _BUILT:
+            _remember(key, template_words(self._intents))
+        return _BUILT[key]
 
     def samples(self, per_intent: int) -> list[tuple[str, str]]:
         """(intent, sentence) pairs: the first `per_intent` sentences each intent's templates
@@ -135,6 +149,18 @@ class IntentMatcher:
         from assistant.grammar import covering_phrases
 
         return covering_phrases(self._intents, self.language)
+
+
+_BUILT: dict[tuple[str, str], Any] = {}
+"""What the fuzzy matcher and the Korean word cutting build from templates, by their hash:
+a reload or another assistant with the same skills reuses it (each build takes ~0.5 s)."""
+_BUILT_LIMIT = 8
+
+
+def _remember(key: tuple[str, str], value: Any) -> None:
+    if len(_BUILT) >= _BUILT_LIMIT:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[key] = value
 
 
 def _plain(value: Any) -> Any:
