@@ -126,6 +126,9 @@ class IntentMatcher:
             return []
         return korean_variants(text, self._template_words)
 
+    # bench/recognition.py speaks typed phrasings in the recogniser's words with this.
+    _respaced = _variants
+
     @cached_property
     def _template_words(self) -> frozenset[str]:
         key = ("words", self._key)
