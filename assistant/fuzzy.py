@@ -43,9 +43,12 @@ from assistant.grammar_fst import spoken_numbers
 
 SAMPLES_PER_TEMPLATE = 60
 MIN_AVERAGE_LOG_PROB = -3.5
-"""Below this (per known word), the text is like none of the intents."""
+"""Below this (per known word), the text is like none of the intents..."""
 MIN_MARGIN = 0.35
 """The best intent must beat every other by this much (per known word), or it is a guess."""
+LOW_AVERAGE_LOG_PROB = -4.0
+CLEAR_MARGIN = 1.0
+"""...unless it is above this one and beats every other intent by a clear margin."""
 MAX_UNKNOWN_SHARE = 0.3
 """At most this share of the words may be unknown to every template."""
 MAX_KEYWORD_SKILLS = 3
@@ -267,7 +270,10 @@ class FuzzyMatcher:
         scored.sort(key=lambda s: s[0], reverse=True)
         best_score, intent, slots = scored[0]
         rival = next((s for s, i, _ in scored if i != intent), -math.inf)
-        if best_score < MIN_AVERAGE_LOG_PROB or best_score - rival < MIN_MARGIN:
+        margin = best_score - rival
+        likely = best_score >= MIN_AVERAGE_LOG_PROB and margin >= MIN_MARGIN
+        clear = best_score >= LOW_AVERAGE_LOG_PROB and margin >= CLEAR_MARGIN
+        if not (likely or clear):
             return None
         return intent, slots
 
