@@ -93,7 +93,7 @@ def test_a_question_the_templates_miss_is_answered_fuzzily(language, text, inten
     [
         # Each is closest to a command, but none is one of its sentences: never acted on.
         ("en", "can you please a cake timer for forty minutes", "TimerStart"),
-        ("en", "set the alarm clock on fire at seven", "AlarmSet"),
+        ("en", "wake me at seven tomorrow if you can", "AlarmSet"),
         ("en", "please delete what i said just now", "PrivacyDeleteLast"),
         ("ko", "방금 말 지워 줄래", "PrivacyDeleteLast"),
         ("ko", "소리 좀 더 키워 볼래", "SystemVolumeUp"),
