@@ -68,7 +68,7 @@ def test_every_template_matches_its_own_intent(language_setup):
                 samples = template_samples(intents, template, language)
                 assert samples, f"{name}: {template.text} expands to nothing"
                 for sentence in samples:
-                    match = matcher.match(sentence)
+                    match = matcher.match_strict(sentence)
                     checked += 1
                     if match is None or match.intent != name:
                         wrong.append((name, template.text, sentence, match and match.intent))
@@ -88,7 +88,7 @@ def test_the_recogniser_grammar_reaches_every_intent(language_setup):
     _, _, matcher, intents, _ = language_setup
     reached = set()
     for phrase in matcher.grammar_phrases():
-        match = matcher.match(phrase)
+        match = matcher.match_strict(phrase)
         assert match is not None, f"grammar phrase {phrase!r} parses as no intent"
         reached.add(match.intent)
     assert reached == set(intents.intents)
@@ -100,7 +100,7 @@ def test_examples_in_sentence_files_match_their_own_skill(language_setup):
     for skill in skills:
         data = yaml.safe_load(skill.sentence_file(language).read_text(encoding="utf-8"))
         for example in data.get("examples") or []:
-            match = matcher.match(example)
+            match = matcher.match_strict(example)
             assert match is not None and match.skill == skill.name, (skill.name, example)
             found += 1
     assert found >= 10
