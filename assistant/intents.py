@@ -1,25 +1,43 @@
 """Sentence templates of the enabled skills → intents and slots (hassil).
 
-Each skill ships `sentences/<lang>.yaml` in hassil's format. The matcher merges the
-enabled skills' files for one language, remembers which skill owns each intent, and
-expands the templates into the phrase list that Vosk's grammar mode uses.
+Each skill ships `sentences/<lang>.yaml` in hassil's format; assistant.sentence_files
+merges the enabled skills' files for one language with the shared rules, and remembers
+which skill owns each intent.
+
+Matching is strict first: hassil's own recognition of the templates (typed Korean is
+cut into the templates' words first, assistant.typed_text). When that fails, the fuzzy
+matcher (assistant.fuzzy) may find the intent the words are closest to; such a match may
+answer a question but never changes anything: a fuzzy match of a state-changing intent
+(assistant.rejection.changes_state) is dropped, as speech below the action threshold is.
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
+import json
 import logging
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from assistant.errors import ConfigError, SkillError
+from assistant.errors import SkillError
+from assistant.sentence_files import merge_sentence_files
 from assistant.skillkit import LoadedSkill
+from assistant.typed_text import korean_variants, template_words
+
+if TYPE_CHECKING:
+    from hassil import Intents
+
+    from assistant.fuzzy import FuzzyMatcher
 
 log = logging.getLogger(__name__)
+
+MAX_FUZZY_WORDS = 24
+"""Longer text is not matched fuzzily: no command is that long, and a long text shares
+enough words with some template to look like it."""
+
+# The merging moved to assistant.sentence_files; this name stays for its callers.
+_merge_sentence_files = merge_sentence_files
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,8 @@ class IntentMatch:
     intent: str
     skill: str
     slots: dict[str, Any] = field(default_factory=dict)
+    fuzzy: bool = field(default=False, compare=False)
+    """Found by the fuzzy matcher, not by the templates themselves."""
 
 
 class IntentMatcher:
@@ -36,7 +56,7 @@ class IntentMatcher:
         from hassil import Intents
 
         self.language = language
-        merged, self.owner = _merge_sentence_files(skills, language)
+        merged, self.owner = merge_sentence_files(skills, language)
         self.template_source = merged
         """The merged templates as read (what the compiled grammar's cache key hashes)."""
         try:
@@ -45,7 +65,7 @@ class IntentMatcher:
             raise SkillError(f"invalid sentence templates for {language!r}: {e}") from None
 
     @property
-    def templates(self):
+    def templates(self) -> Intents:
         """The parsed templates (a hassil Intents)."""
         return self._intents
 
@@ -54,56 +74,67 @@ class IntentMatcher:
         return sorted(self.owner)
 
     def match(self, text: str) -> IntentMatch | None:
+        """Strict, else fuzzy (questions only)."""
+        if not text.strip():
+            return None
+        return self.match_strict(text) or self.match_fuzzy(text)
+
+    def match_strict(self, text: str) -> IntentMatch | None:
+        """Only what the templates say (after typed Korean is cut into their words)."""
         from hassil import recognize
 
         if not text.strip():
             return None
-        result = recognize(text, self._intents, language=self.language)
-        for respaced in self._respaced(text) if result is None else ():
-            result = recognize(respaced, self._intents, language=self.language)
+        for variant in [text, *self._variants(text)]:
+            result = recognize(variant, self._intents, language=self.language)
             if result is not None:
-                break
-        if result is None:
+                slots = {name: _plain(entity.value) for name, entity in result.entities.items()}
+                return IntentMatch(result.intent.name, self.owner[result.intent.name], slots)
+        return None
+
+    def match_fuzzy(self, text: str) -> IntentMatch | None:
+        """The intent whose templates the words are closest to, if it only answers."""
+        from assistant.rejection import changes_state
+
+        if not text.strip() or len(text.split()) > MAX_FUZZY_WORDS:
             return None
-        slots = {name: _plain(entity.value) for name, entity in result.entities.items()}
-        return IntentMatch(result.intent.name, self.owner[result.intent.name], slots)
+        for variant in [text, *self._variants(text)]:
+            found = self._fuzzy.match(variant)
+            if found is not None:
+                intent, slots = found
+                match = IntentMatch(intent, self.owner[intent], slots, fuzzy=True)
+                return None if changes_state(match) else match
+        return None
+
+    @cached_property
+    def _fuzzy(self) -> FuzzyMatcher:
+        from assistant.fuzzy import FuzzyMatcher
+
+        key = ("fuzzy", self._key)
+        if key not in _BUILT:
+            _remember(key, FuzzyMatcher(self._intents, self.owner))
+        return _BUILT[key]
+
+    @cached_property
+    def _key(self) -> str:
+        """The same templates and owners give the same models (reloads, tests)."""
+        source = json.dumps([self.template_source, self.owner], sort_keys=True, default=str)
+        return hashlib.sha256(source.encode()).hexdigest()
+
+    def _variants(self, text: str) -> list[str]:
+        if self.language != "ko":
+            return []
+        return korean_variants(text, self._template_words)
+
+    # bench/recognition.py speaks typed phrasings in the recogniser's words with this.
+    _respaced = _variants
 
     @cached_property
     def _template_words(self) -> frozenset[str]:
-        from hassil.intents import RangeSlotList
-
-        from assistant.grammar_fst import spoken_numbers
-
-        words = _words_of(self.template_source)
-        for slot_list in self._intents.slot_lists.values():
-            if isinstance(slot_list, RangeSlotList):
-                numbers = spoken_numbers(slot_list.get_numbers(), self.language)
-                words.update(w for text in numbers for w in text.split())
-        return frozenset(words)
-
-    def _respaced(self, text: str) -> list[str]:
-        """Typed Korean glues particles and endings to the word before ("몇 시예요"); the
-        templates, written in the recogniser's words, keep them apart ("몇 시 예요"). Each
-        word the templates do not know is cut into two they do (endings that only exist
-        glued, such as 이야, become their spoken form, 야); every way of cutting is tried."""
-        if self.language != "ko":
-            return []
-        words = text.split()
-        choices = [self._splits(word) for word in words]
-        if all(c == [word] for c, word in zip(choices, words, strict=True)):
-            return []
-        return [" ".join(words) for words in itertools.islice(itertools.product(*choices), 16)]
-
-    def _splits(self, word: str) -> list[str]:
-        known = self._template_words
-        if word in known:
-            return [word]
-        found = []
-        for cut in range(len(word) - 1, 0, -1):
-            head, tail = word[:cut], GLUED_ENDINGS.get(word[cut:], word[cut:])
-            if head in known and tail in known:
-                found.append(f"{head} {tail}")
-        return found or [word]
+        key = ("words", self._key)
+        if key not in _BUILT:
+            _remember(key, template_words(self._intents))
+        return _BUILT[key]
 
     def samples(self, per_intent: int) -> list[tuple[str, str]]:
         """(intent, sentence) pairs: the first `per_intent` sentences each intent's templates
@@ -123,19 +154,16 @@ class IntentMatcher:
         return covering_phrases(self._intents, self.language)
 
 
-GLUED_ENDINGS = {"이야": "야", "이지": "지", "에요": "예요", "이에요": "이에요", "이요": "요"}
-"""Korean endings as typed after a word → the word the templates (and the recogniser) use."""
+_BUILT: dict[tuple[str, str], Any] = {}
+"""What the fuzzy matcher and the Korean word cutting build from templates, by their hash:
+a reload or another assistant with the same skills reuses it (each build takes ~0.5 s)."""
+_BUILT_LIMIT = 8
 
 
-def _words_of(data: Any) -> set[str]:
-    """Every word written in the templates, lists and rules (names of slots and rules out)."""
-    if isinstance(data, dict):
-        return {w for key, value in data.items() for w in _words_of(value) | _words_of(key)}
-    if isinstance(data, list):
-        return {w for item in data for w in _words_of(item)}
-    if isinstance(data, str):
-        return set(re.findall(r"\w+", re.sub(r"\{[^}]*\}|<[^>]*>", " ", data)))
-    return set()
+def _remember(key: tuple[str, str], value: Any) -> None:
+    if len(_BUILT) >= _BUILT_LIMIT:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[key] = value
 
 
 def _plain(value: Any) -> Any:
@@ -143,55 +171,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _merge_sentence_files(
-    skills: list[LoadedSkill], language: str
-) -> tuple[dict[str, Any], dict[str, str]]:
-    merged: dict[str, Any] = {
-        "language": language,
-        "intents": {},
-        "lists": {},
-        "expansion_rules": {},
-    }
-    owner: dict[str, str] = {}
-    for skill in skills:
-        path = skill.sentence_file(language)
-        sources: list[tuple[object, dict[str, Any]]] = (
-            [(path, _read_yaml(path))] if path.is_file() else []
-        )
-        extra = skill.skill_class.extra_sentences(skill.settings, language)
-        if extra:
-            sources.append((f"skills.{skill.name}", extra))
-        for where, data in sources:
-            _merge_one(merged, owner, skill.name, where, data)
-    return merged, owner
-
-
-def _merge_one(
-    merged: dict[str, Any], owner: dict[str, str], skill_name: str, path: Any, data: dict[str, Any]
-) -> None:
-    for intent_name, intent in (data.get("intents") or {}).items():
-        if intent_name in owner:
-            raise ConfigError(
-                f"{path}: intent {intent_name} is already defined by skill {owner[intent_name]}"
-            )
-        owner[intent_name] = skill_name
-        merged["intents"][intent_name] = intent
-    for key in ("lists", "expansion_rules"):
-        for name, value in (data.get(key) or {}).items():
-            if name in merged[key] and merged[key][name] != value:
-                raise ConfigError(
-                    f"{path}: {key[:-1].replace('_', ' ')} {name!r} differs from another skill's"
-                )
-            merged[key][name] = value
-
-
-def _read_yaml(path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise SkillError(f"{path}: cannot read sentence templates: {e}") from None
-    if not isinstance(data, dict):
-        raise SkillError(f"{path}: expected a mapping with 'intents'")
-    return data

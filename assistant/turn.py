@@ -102,7 +102,7 @@ class Turn:
         verdict = recognise(
             utterance.hypotheses,
             utterance.confidence,
-            self.dispatcher.matcher.match,
+            self._match_for(utterance.hypotheses),
             self.sentences(),
             self.thresholds,
         )
@@ -168,4 +168,14 @@ class Turn:
         return outcome, replies
 
     def _first_understood(self, hypotheses: list[str]) -> str | None:
-        return next((h for h in hypotheses if self.dispatcher.matcher.match(h) is not None), None)
+        match = self._match_for(hypotheses)
+        return next((h for h in hypotheses if match(h) is not None), None)
+
+    def _match_for(self, hypotheses: list[str]) -> Callable[[str], IntentMatch | None]:
+        """Strict matching when some hypothesis is one of the sentences: it beats a fuzzy
+        reading of a hypothesis before it (assistant.intents)."""
+        matcher = self.dispatcher.matcher
+        strict = getattr(matcher, "match_strict", None)
+        if strict is not None and any(strict(h) is not None for h in hypotheses):
+            return strict
+        return matcher.match

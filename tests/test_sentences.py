@@ -20,6 +20,7 @@ from test_skills_support import FixedClock
 
 from assistant.config import Config, parse
 from assistant.intents import IntentMatcher, _merge_sentence_files
+from assistant.sentence_files import shared_sentence_file
 from assistant.skillkit import builtin_skills_dir, enabled_skills, load_responses, load_skills
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -67,7 +68,7 @@ def test_every_template_matches_its_own_intent(language_setup):
                 samples = template_samples(intents, template, language)
                 assert samples, f"{name}: {template.text} expands to nothing"
                 for sentence in samples:
-                    match = matcher.match(sentence)
+                    match = matcher.match_strict(sentence)
                     checked += 1
                     if match is None or match.intent != name:
                         wrong.append((name, template.text, sentence, match and match.intent))
@@ -87,7 +88,7 @@ def test_the_recogniser_grammar_reaches_every_intent(language_setup):
     _, _, matcher, intents, _ = language_setup
     reached = set()
     for phrase in matcher.grammar_phrases():
-        match = matcher.match(phrase)
+        match = matcher.match_strict(phrase)
         assert match is not None, f"grammar phrase {phrase!r} parses as no intent"
         reached.add(match.intent)
     assert reached == set(intents.intents)
@@ -99,20 +100,22 @@ def test_examples_in_sentence_files_match_their_own_skill(language_setup):
     for skill in skills:
         data = yaml.safe_load(skill.sentence_file(language).read_text(encoding="utf-8"))
         for example in data.get("examples") or []:
-            match = matcher.match(example)
+            match = matcher.match_strict(example)
             assert match is not None and match.skill == skill.name, (skill.name, example)
             found += 1
     assert found >= 10
 
 
 def _template_words(path: Path) -> set[str]:
-    """Every literal word of a sentence file: templates and list values, numbers left to hassil."""
+    """Every literal word of a sentence file: templates and list values (with the shared
+    rules and lists they use), numbers left to hassil."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    shared = yaml.safe_load(shared_sentence_file("ko").read_text(encoding="utf-8"))
     merged = {
         "language": "ko",
         "intents": data.get("intents") or {},
-        "lists": data.get("lists") or {},
-        "expansion_rules": data.get("expansion_rules") or {},
+        "lists": {**shared["lists"], **(data.get("lists") or {})},
+        "expansion_rules": {**shared["expansion_rules"], **(data.get("expansion_rules") or {})},
     }
     intents = Intents.from_dict(merged)
     words: set[str] = set()
