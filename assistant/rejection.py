@@ -60,7 +60,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    questions: float = 0.7
+    questions: float = 0.5
     actions: float = 0.8
 
 
