@@ -26,8 +26,8 @@ GARBAGE_COST = 6.5
 """Cost (negative natural log) of each word on the way out: the out-of-grammar branch, a
 loop over short words, competes with the sentences. Lower rejects more readily. Chosen with
 the benchmark (bench/recognition.py, 306 espeak-ng clips, with the action cost and
-thresholds of the defaults): 7.5 answered 3 clips of other talk and acted on 4 misheard
-commands; 6.5 answered none and acted on 2, for 28 right commands instead of 39. A wrong
+thresholds of the defaults): 7.5 answered 6 clips of other talk and acted on 4 misheard
+commands; 6.5 answered none and acted on 2, for 31 right commands instead of 42. A wrong
 answer or action costs more than a "sorry"."""
 
 MAX_PERMUTATION_ITEMS = 5
