@@ -128,3 +128,30 @@ def test_an_unreadable_timer_file_does_not_stop_the_assistant(tmp_path):
         assert ask(assistant, "set a timer for 5 minutes") == "Timer set for 5 minutes."
     finally:
         assistant.close()
+
+
+DAMAGED_ITEMS = [
+    {"at": "soon", "details": {"seconds": 60}, "id": "a"},
+    {"at": float("nan"), "details": {"seconds": 60}, "id": "b"},
+    {"at": 1e12, "details": {"seconds": 60}, "id": "c", "room": {"kitchen": 1}},
+    {"at": 1e12, "details": {"seconds": 60}, "id": "d", "room": "k" * 10_000},
+    {"at": 1e12, "details": {"seconds": 60}, "id": "e", "room": "kitchen\n"},
+    {"at": 1e12, "details": "sixty", "id": "f"},
+    {"at": 1e12, "details": {"seconds": 60}, "id": 7},
+    {"at": 1e12, "details": {"seconds": 60}, "id": "g", "extra": True},
+    "not an item",
+]
+
+
+def test_damaged_items_are_left_out_and_the_rest_still_ring(tmp_path):
+    folder = tmp_path / "skills" / "timers"
+    folder.mkdir(parents=True)
+    kept = {"at": time.time() + 3600, "details": {"seconds": 3600}, "id": "ok", "room": None}
+    missed = {"at": 1.0, "details": {}, "id": "old"}  # a missed timer its skill cannot describe
+    items = DAMAGED_ITEMS + [kept, missed]
+    (folder / "timers.json").write_text(json.dumps({"items": items}))  # NaN as JSON allows
+    assistant = make_assistant(tmp_path)
+    try:
+        assert ask(assistant, "how much time is left") == "Your 1 hour timer has 1 hour left."
+    finally:
+        assistant.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import threading
 from collections.abc import Callable
@@ -65,7 +66,12 @@ class DueStore:
             if missed:
                 self._save()
         for item in sorted(missed, key=lambda i: i.at):
-            self._on_due(item, True)
+            try:
+                self._on_due(item, True)
+            except Exception as e:  # a saved item the skill cannot describe must not stop a start
+                log.warning(
+                    "%s: a missed item could not be reported (%s)", self._path, type(e).__name__
+                )
 
     def add(self, item: Due) -> Due:
         with self._lock:
@@ -115,7 +121,9 @@ class DueStore:
     def _read(self) -> list[Due]:
         try:
             raw = json.loads(self._path.read_text(encoding="utf-8"))
-            return [Due(**entry) for entry in raw["items"]]
+            entries = raw["items"]
+            if not isinstance(entries, list):
+                raise TypeError("items is not a list")
         except FileNotFoundError:
             return []
         except (OSError, ValueError, KeyError, TypeError) as e:
@@ -124,6 +132,10 @@ class DueStore:
                 "%s: unreadable (%s); starting without saved items", self._path, type(e).__name__
             )
             return []
+        items = [item for item in map(_due_from, entries) if item is not None]
+        if len(items) < len(entries):
+            log.warning("%s: %d damaged items left out", self._path, len(entries) - len(items))
+        return items
 
     def _save(self) -> None:
         data = {"items": [asdict(item) for item in self._items.values()]}
@@ -133,3 +145,28 @@ class DueStore:
             log.warning(
                 "%s: cannot save (%s); it will not survive a restart", self._path, e.strerror
             )
+
+
+MAX_ROOM_LENGTH = 64
+MAX_NAME_LENGTH = 200
+
+
+def _due_from(entry: Any) -> Due | None:
+    """A saved item, or None when the file was damaged or edited into something else: a
+    wrong type here would surface later, as a crash while ringing."""
+    if not isinstance(entry, dict) or set(entry) - {"at", "name", "details", "id", "room"}:
+        return None
+    at, name, details = entry.get("at"), entry.get("name"), entry.get("details", {})
+    item_id, room = entry.get("id"), entry.get("room")
+    if isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at):
+        return None
+    if not _short_text(name, MAX_NAME_LENGTH) or not isinstance(details, dict):
+        return None
+    if not isinstance(item_id, str) or not item_id or not _short_text(room, MAX_ROOM_LENGTH):
+        return None
+    return Due(float(at), name, details, item_id, room)
+
+
+def _short_text(value: Any, limit: int) -> bool:
+    """None, or printable text of at most `limit` characters."""
+    return value is None or (isinstance(value, str) and len(value) <= limit and value.isprintable())
