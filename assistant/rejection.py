@@ -48,6 +48,12 @@ STATE_CHANGING: frozenset[str] = frozenset(
 """Intents whose action changes state. Kept here, not in the skills, while the skill
 kit is reworked; an owner's command (skill `commands`) always counts as one."""
 STATE_CHANGING_SKILLS: frozenset[str] = frozenset({"commands"})
+SHIPPED_SKILLS: frozenset[str] = frozenset(
+    {"alarms", "arithmetic", "clock", "commands", "privacy", "system", "timers"}
+)
+"""The skills that come with the assistant, whose intents are all listed above when they
+change something. Any other skill (from `skills.directories`) may write files or act on
+the house, so every one of its intents counts as changing state."""
 
 
 class Verdict(StrEnum):
@@ -78,7 +84,11 @@ class Understanding:
 
 
 def changes_state(match: IntentMatch) -> bool:
-    return match.intent in STATE_CHANGING or match.skill in STATE_CHANGING_SKILLS
+    return (
+        match.intent in STATE_CHANGING
+        or match.skill in STATE_CHANGING_SKILLS
+        or match.skill not in SHIPPED_SKILLS
+    )
 
 
 def recognise(

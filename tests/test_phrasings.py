@@ -106,3 +106,15 @@ def test_a_command_the_templates_miss_is_not_acted_on(language, text, closest):
     nearest = FuzzyMatcher(matcher.templates, matcher.owner).match(text)
     assert nearest is not None and nearest[0] == closest
     assert matcher.match(text) is None
+
+
+def test_a_fuzzy_reading_never_runs_an_owner_s_skill(tmp_path):
+    """Text close to, but not one of, an owner's skill sentences is not carried out."""
+    from assistant.config import SkillsConfig
+
+    examples = Path(__file__).parent.parent / "docs" / "examples"
+    config = Config(language="en", skills=SkillsConfig(directories=[str(examples)]))
+    matcher = IntentMatcher(enabled_skills(config), "en")
+    assert matcher.match_strict("i have not watered the fern") is None
+    assert matcher.match("i have not watered the fern") is None
+    assert matcher.match("fern watered") is None

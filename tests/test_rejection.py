@@ -72,6 +72,13 @@ def test_owner_commands_and_deletions_change_state_questions_do_not():
     assert not changes_state(IntentMatch("ClockTime", "clock"))
 
 
+def test_every_intent_of_an_owner_s_skill_changes_state():
+    # An owner's skill may write files or act on the house: even a question-like intent of
+    # it is held to the stricter standard, and a fuzzy reading never runs it.
+    assert changes_state(IntentMatch("PlantsWatered", "plants"))
+    assert changes_state(IntentMatch("ClockTime", "my_clock"))
+
+
 @pytest.mark.parametrize(
     "text,expected",
     [
