@@ -235,7 +235,8 @@ class Assistant:
         started = time.perf_counter()
         samples, rate = self._render(reply)
         took = ms_since(started)
-        self.host.controls.last_reply = reply.text
+        if not reply.private:
+            self.host.controls.last_reply = reply.text
         self._play(samples, rate, sink)
         return took
 

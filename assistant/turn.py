@@ -142,7 +142,9 @@ class Turn:
         dispatched = self.dispatcher.dispatch(text, source, room, permit)
         timings["dispatch"] = ms_since(started)
         outcome, replies = self._follow_up(dispatched, answer)
-        self.controls.last_reply = replies[-1].text
+        # "Repeat that" must not bring back what a deletion just named ("Deleted: ...").
+        if not any(r.private for r in replies):
+            self.controls.last_reply = replies[-1].text
         return TurnResult(text, dispatched.match, outcome, replies[-1], tuple(replies), timings)
 
     def _declined(self, heard: str, timings: dict[str, float]) -> TurnResult:

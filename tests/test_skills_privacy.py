@@ -61,6 +61,18 @@ def test_delete_what_i_just_said_erases_it_from_the_files(setup):
     assert not any("delete" in (e.transcript or "") for e in remaining)
 
 
+def test_repeat_that_never_brings_back_what_was_deleted(setup):
+    assistant, journal, data_dir = setup
+    secret = marker()
+    say(assistant, "what is seven times six")
+    say(assistant, f"tell nobody {secret}")
+    _, deleted = say(assistant, "delete what I just said")
+    assert secret in deleted.text
+    _, repeated = say(assistant, "repeat that")
+    assert secret not in repeated.text
+    assert files_containing(data_dir, secret) == []
+
+
 def test_delete_everything_i_said_today(setup):
     assistant, journal, data_dir = setup
     markers = [marker() for _ in range(3)]

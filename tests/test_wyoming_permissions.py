@@ -173,3 +173,19 @@ def test_a_small_speaker_may_still_delete_what_was_said_in_its_own_room(server):
     assert deleted.type == "handled"
     after = _entries(server)
     assert [e.id for e in after] == [e.id for e in before[1:]]  # that one, and only it
+
+
+def test_a_peer_that_names_no_room_cannot_delete_the_main_speaker_s_own_words(server):
+    server.host.assistant.ask("지금 몇 시야")  # the main speaker's own turn: no room
+    before = _entries(server)
+    assert before[0].room is None
+
+    async def go():
+        async with client(server.port) as c:  # like Home Assistant: no room in the context
+            await c.write_event(Transcript(text="방금 한 말 지워 줘").event())
+            event, _ = await read_until(c, "handled", "not-handled")
+            return event
+
+    asyncio.run(go())
+    after = _entries(server)
+    assert [e.id for e in after] == [e.id for e in before]  # the main speaker's turn is kept

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import KOREAN_VOICE, silence
 from wyoming.asr import Transcript
-from wyoming.audio import AudioChunk
+from wyoming.audio import AudioChunk, AudioStart
 from wyoming.info import Describe
 from wyoming_helpers import (
     ServerThread,
@@ -147,6 +147,22 @@ def _still_serving(port: int) -> bool:
     return asyncio.run(go())
 
 
+def _wire(*events) -> bytes:
+    from io import BytesIO
+
+    from wyoming.event import write_event
+
+    buffer = BytesIO()
+    for event in events:
+        write_event(event, buffer)
+    return buffer.getvalue()
+
+
+def _stream_then(chunk) -> bytes:
+    """An ASR stream opened as a client would, then one hostile chunk."""
+    return b'{"type": "transcribe"}\n' + _wire(AudioStart(16000, 2, 1).event(), chunk)
+
+
 HOSTILE = {
     "garbage bytes": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 hello\n",
     "huge data_length": b'{"type": "info", "data_length": 4000000000}\n',
@@ -160,6 +176,11 @@ HOSTILE = {
     "a room that is not a name": b'{"type": "info", "data": {"satellite": {"area": [1]}}}\n',
     "a room link on an asr stream": b'{"type": "transcribe"}\n'
     b'{"type": "info", "data": {"satellite": {"area": "kitchen"}}}\n',
+    # 64 kB at a claimed 16 Hz would become 128 MB of 16 kHz audio in the conversion.
+    "a chunk that claims 16 Hz": _stream_then(AudioChunk(16, 2, 1, b"\1\0" * 32768).event()),
+    "a chunk of width 0": _stream_then(AudioChunk(16000, 0, 1, b"\0" * 100).event()),
+    "a chunk whose rate is text": _stream_then(AudioChunk("x", 2, 1, b"\0" * 100).event()),
+    "a chunk of 8 s": _stream_then(AudioChunk(16000, 2, 1, b"\0" * 256_000).event()),
 }
 
 
@@ -219,3 +240,16 @@ def test_a_peer_outside_the_allow_list_is_refused(server, caplog):
     refused = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refused) == 1 and "127.0.0.2" in refused[0].getMessage()
     assert _still_serving(server.port)  # 127.0.0.1 is on the list
+
+
+@pytest.mark.slow
+def test_a_chunk_that_would_grow_in_conversion_is_refused_before_it_grows(server):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # 256 kB claimed at 8 Hz: 512 MB once converted to 16 kHz.
+    raw = _stream_then(AudioChunk(8, 2, 1, b"\1\0" * 131072).event())
+    assert asyncio.run(_raw_exchange(server.port, raw)) == b""
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, f"the server grew by {grown_mb:.0f} MB"
+    assert _still_serving(server.port)

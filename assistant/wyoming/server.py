@@ -42,7 +42,7 @@ from assistant.config import WyomingConfig
 from assistant.wyoming.framing import PeerGate, ProtocolViolation
 from assistant.wyoming.host import Host
 from assistant.wyoming.info import service_info
-from assistant.wyoming.peer import GuardedHandler, context_room
+from assistant.wyoming.peer import MAX_ROOM_CHARS, GuardedHandler, context_room
 from assistant.wyoming.rooms import RoomLink, RoomLinks
 from assistant.wyoming.session import PeerFrames, PeerSink, audio_events
 
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_STREAM_SECONDS = 30.0
+MAX_CHUNK_SECONDS = 5.0
+"""One chunk's audio at most (peers send about 0.1 s at a time)."""
 """Longest audio stream accepted for recognition; a longer one closes the connection."""
 MAX_TEXT_CHARS = 2000
 MAX_CONNECTIONS = 16
@@ -80,6 +82,8 @@ class ServiceHandler(GuardedHandler):
         self.room_link: RoomLink | None = None
         self.mode: str | None = None  # "asr", "wake", "pipeline" or "room"
         self.converter = AudioChunkConverter(rate=16000, width=2, channels=1)
+        self.pushed = 0
+        """Bytes of the current turn's audio handed to the listener."""
         self.audio = bytearray()
         self.room: str | None = None
         self.wake_stream: WakeStream | None = None
@@ -118,7 +122,7 @@ class ServiceHandler(GuardedHandler):
                 self._begin_turn()
         elif AudioChunk.is_type(kind):
             self.require_stream()
-            await self._on_audio(self.converter.convert(AudioChunk.from_event(event)).audio)
+            await self._on_audio(self._converted(event))
         elif kind == "audio-stop":
             self.close_stream()
             await self._on_audio_stop()
@@ -157,6 +161,23 @@ class ServiceHandler(GuardedHandler):
             )
         return text
 
+    def _converted(self, event: Event) -> bytes:
+        """A peer's chunk as 16 kHz mono int16, checked before it is converted: a chunk that
+        claims a rate of 1 Hz would grow 16,000-fold in the conversion."""
+        data = event.data
+        rate, width, channels = data.get("rate"), data.get("width"), data.get("channels")
+        if not (
+            _whole(rate, 8000, 48000) and _whole(width, 1, 4) and _whole(channels, 1, 2)
+        ) or not isinstance(event.payload, bytes | None):
+            raise ProtocolViolation("audio-chunk with a rate, width or channels out of range")
+        size = len(event.payload or b"") * (16000 / rate) * (2 / width) / channels
+        if size > MAX_CHUNK_SECONDS * 32000:
+            raise ProtocolViolation(f"audio-chunk longer than {MAX_CHUNK_SECONDS:.0f} s")
+        try:
+            return self.converter.convert(AudioChunk.from_event(event)).audio
+        except Exception as e:  # audioop.error: the module is deprecated, not imported here
+            raise ProtocolViolation("audio-chunk that does not convert") from e
+
     # ----- recognition and wake word ---------------------------------------------------------
 
     async def _on_audio(self, pcm: bytes) -> None:
@@ -167,6 +188,9 @@ class ServiceHandler(GuardedHandler):
         elif self.mode == "wake":
             await self._detect(pcm)
         elif self.frames is not None and self.turn is not None and not self.turn.done():
+            self.pushed += len(pcm)
+            if self.pushed > MAX_STREAM_SECONDS * 32000:
+                raise ProtocolViolation(f"audio stream longer than {MAX_STREAM_SECONDS:.0f} s")
             self.frames.push(pcm)
 
     async def _on_audio_stop(self) -> None:
@@ -202,7 +226,7 @@ class ServiceHandler(GuardedHandler):
 
     async def _handle(self, text: str) -> None:
         interaction, reply = await self._in(
-            self.workers.turns, self.host.handle_text, text, self.room, self._permit()
+            self.workers.turns, self.host.handle_text, text, self._turn_room(), self._permit()
         )
         context = {"outcome": str(interaction.outcome), "intent": interaction.intent}
         if interaction.outcome in ("not_understood", "declined"):
@@ -226,13 +250,21 @@ class ServiceHandler(GuardedHandler):
         if isinstance(score, (int, float)) and 0 <= score <= 1:
             self.wake_score = float(score)
 
+    def _turn_room(self) -> str:
+        """The room a peer's turn is journaled under: the one it names, else its address.
+        Never none: the main speaker's own turns have none, and "delete what I just said"
+        from a peer must not reach them."""
+        return self.room or f"peer {self.peer}"[:MAX_ROOM_CHARS]
+
     def _begin_turn(self) -> None:
         log.info("a remote turn from %s (room %s)", self.peer, self.room or "not named")
         loop = asyncio.get_running_loop()
         self.frames = PeerFrames()
+        self.pushed = 0
         self.sink = PeerSink(loop, self._send_all, self.frames, self.host.language)
         converse = self.host.converse
-        args = (self.frames, self.sink, self.room, self.wake_word, self.wake_score, self._permit())
+        room = self._turn_room()
+        args = (self.frames, self.sink, room, self.wake_word, self.wake_score, self._permit())
         self.turn = self.workers.turns.submit(converse, *args)
         self.turn.add_done_callback(
             lambda done: loop.call_soon_threadsafe(loop.create_task, self._end_turn(done))
@@ -364,3 +396,7 @@ class _Refused(AsyncEventHandler):
 
     async def run(self) -> None:
         self.writer.close()
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
