@@ -377,8 +377,9 @@ def _texts(expression: Any) -> list[str]:
 
 
 def _is_number(token: str) -> bool:
-    """Whole numbers only: the templates' ranges have no fractions."""
-    return re.fullmatch(r"-?\d+", token) is not None
+    """Whole numbers only: the templates' ranges have no fractions. Nine digits at most:
+    no range is wider, and Python refuses to read numbers of thousands of digits."""
+    return re.fullmatch(r"-?\d{1,9}", token) is not None
 
 
 def _number(token: str) -> int:

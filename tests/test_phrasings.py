@@ -118,3 +118,11 @@ def test_a_fuzzy_reading_never_runs_an_owner_s_skill(tmp_path):
     assert matcher.match_strict("i have not watered the fern") is None
     assert matcher.match("i have not watered the fern") is None
     assert matcher.match("fern watered") is None
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_a_number_of_thousands_of_digits_is_not_understood_and_raises_nothing(language):
+    matcher = IntentMatcher(enabled_skills(Config(language=language)), language)
+    huge = "9" * 5000
+    assert matcher.match_fuzzy(f"what is {huge} plus 1") is None
+    assert matcher.match_fuzzy(f"{huge} 더하기 일") is None
