@@ -130,3 +130,36 @@ def test_a_timer_rings_on_the_standing_link_of_its_room(looping):
     assert ring[0].type == "audio-start"
     assert looping.sink._chunks == []  # nothing rang here
     assert looping.controls.last_reply == "Pasta timer set for 1 second."
+
+
+@pytest.mark.slow
+def test_a_room_speaker_that_stops_reading_loses_its_rings_to_the_main_speaker(monkeypatch):
+    """A frozen small speaker (connected, never reading) must not swallow its room's rings:
+    once its rings back up or sending stalls, `deliver` says no, so the voice loop rings here."""
+    import socket
+
+    import numpy as np
+
+    from assistant.wyoming import rooms as rooms_module
+    from assistant.wyoming.server import WyomingServer
+
+    monkeypatch.setattr(rooms_module, "SEND_TIMEOUT_SECONDS", 1.0)
+    events = LoopThread()
+    config = WyomingConfig(enabled=True, port=free_port())
+    server = WyomingServer(None, config)
+    events.run(server.start())
+    frozen = socket.socket()
+    frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        frozen.connect(("127.0.0.1", config.port))
+        info = satellite_info("attic", ["hey_jarvis"]).event()
+        frozen.sendall(json.dumps({"type": info.type, "data": info.data}).encode() + b"\n")
+        assert _wait_for(lambda: server.rooms.connected("attic"))
+        loud = (np.sin(np.arange(16000 * 20) / 3) * 8000).astype(np.int16)  # 20 s, 640 kB
+        answers = [server.rooms.deliver("attic", loud, 16000, False)]
+        assert _wait_for(lambda: not server.rooms.deliver("attic", loud, 16000, False), 15)
+    finally:
+        frozen.close()
+        events.run(server.stop())
+        events.close()
+    assert answers == [True]  # taken at first; refused once the speaker stopped reading

@@ -31,6 +31,10 @@ MAX_QUEUED = 4
 PLAY_TIMEOUT_SECONDS = 30.0
 """How long a room's speaker may take to say `played` before the next announcement goes."""
 
+SEND_TIMEOUT_SECONDS = 10.0
+"""How long handing one announcement to a room's connection may take (it is a few hundred
+kB on a local network)."""
+
 Send = Callable[[list[Event]], Coroutine[Any, Any, None]]
 
 
@@ -54,8 +58,10 @@ class RoomLink:
         with self._lock:
             if self._closed:
                 return False
-            if self._outstanding and (repeat or self._outstanding >= MAX_QUEUED):
+            if self._outstanding and repeat:
                 return True  # still playing the last one there; a ring comes again anyway
+            if self._outstanding >= MAX_QUEUED:
+                return False  # that speaker is backed up: ring it here rather than never
             self._outstanding += 1
         try:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, audio_events(samples, rate))
@@ -72,13 +78,19 @@ class RoomLink:
             events = await self._queue.get()
             self._played.clear()
             try:
-                await self._send(events)
+                await asyncio.wait_for(self._send(events), SEND_TIMEOUT_SECONDS)
+            except (TimeoutError, ConnectionError, RuntimeError) as e:
+                # A speaker that stopped reading would hold every ring of its room: the link
+                # closes, and what is due for that room rings on the main speaker instead.
+                log.info("the %s speaker's link closed (%s)", self.room, type(e).__name__)
+                with self._lock:
+                    self._outstanding -= 1
+                self.close()
+                return
+            try:
                 await asyncio.wait_for(self._played.wait(), PLAY_TIMEOUT_SECONDS)
             except TimeoutError:
                 log.info("the %s speaker did not say it played an announcement", self.room)
-            except (ConnectionError, RuntimeError):
-                self.close()
-                return
             finally:
                 with self._lock:
                     self._outstanding -= 1
