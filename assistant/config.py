@@ -392,10 +392,7 @@ def _check_wyoming(wyoming: WyomingConfig) -> None:
     except ValueError:
         raise ConfigError(f"wyoming.host: not an IP address: {wyoming.host!r}") from None
     for i, entry in enumerate(wyoming.allow):
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            raise ConfigError(f"wyoming.allow[{i}]: not an address or network: {entry!r}") from None
+        check_network(f"wyoming.allow[{i}]", entry)
     if wyoming.remote is not None:
         try:
             url = urlparse(wyoming.remote)
@@ -454,3 +451,25 @@ def _read_text(file: Path) -> str:
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES // 1000} kB; not a configuration")
     return data.decode("utf-8")
+
+
+def check_network(key: str, entry: object) -> None:
+    """An address or a network as the owner wrote it. "192.168.1.20/24" is refused rather
+    than silently widened to the whole /24 (one host was probably meant), and an IPv4
+    address written as IPv6 ("::ffff:192.168.1.20") is refused: peers are seen as IPv4."""
+    import ipaddress
+
+    try:
+        network = ipaddress.ip_network(entry, strict=False)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        raise ConfigError(f"{key}: not an address or network: {entry!r}") from None
+    try:
+        ipaddress.ip_network(entry)  # type: ignore[arg-type]
+    except ValueError:
+        one = str(entry).split("/")[0]
+        raise ConfigError(
+            f"{key}: {entry} has host bits set: write {network} for the network, or {one} "
+            "for one address"
+        ) from None
+    if isinstance(network, ipaddress.IPv6Network) and network.network_address.ipv4_mapped:
+        raise ConfigError(f"{key}: write {network.network_address.ipv4_mapped} as IPv4")

@@ -89,6 +89,11 @@ def test_the_most_specific_network_decides_and_others_get_the_default():
     assert rules.grant("10.0.0.3").allowed == DEFAULT == {ASK, DELETE_OWN_ROOM}
 
 
+def test_an_owner_skill_reusing_a_built_in_intent_name_needs_commands():
+    assert needed(_match("PrivacyDeleteLast", "garage")) == COMMANDS
+    assert needed(_match("PrivacyDeleteLast", "privacy")) != COMMANDS
+
+
 @pytest.mark.parametrize(
     "section, message",
     [
@@ -101,6 +106,12 @@ def test_the_most_specific_network_decides_and_others_get_the_default():
         ({"permissions": [{"may": ["ask"]}]}, "wyoming.permissions[0]"),
         ({"permissions": "all"}, "wyoming.permissions[0]"),
         ({"microphone": "yes"}, "wyoming.microphone: expected true/false"),
+        ({"permissions": [{"network": "192.168.1.20/24", "may": ["all"]}]},
+         "wyoming.permissions[0].network: 192.168.1.20/24 has host bits set: write "
+         "192.168.1.0/24 for the network, or 192.168.1.20 for one address"),
+        ({"permissions": [{"network": "::ffff:192.168.1.20", "may": ["all"]}]},
+         "wyoming.permissions[0].network: write 192.168.1.20 as IPv4"),
+        ({"allow": ["10.0.0.5/8"]}, "wyoming.allow[0]: 10.0.0.5/8 has host bits set"),
     ],
 )  # fmt: skip
 def test_bad_permissions_are_named_by_key(section, message):

@@ -89,6 +89,9 @@ def _length(header: dict, key: str, cap: int) -> int:
     return value
 
 
+MAX_REMEMBERED_REFUSALS = 1024
+
+
 class PeerGate:
     """The owner's allow-list (`wyoming.allow`), checked on every connection.
     A refused address is logged once, not once per attempt: a peer retrying every
@@ -106,6 +109,8 @@ class PeerGate:
             return True
         shown = str(address) if address is not None else "an unknown address"
         if shown not in self._refused:
+            if len(self._refused) >= MAX_REMEMBERED_REFUSALS:
+                self._refused.clear()  # rotating addresses must not grow this without bound
             self._refused.add(shown)
             log.warning("refused a Wyoming connection from %s: not in wyoming.allow", shown)
         return False

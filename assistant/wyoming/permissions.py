@@ -60,21 +60,18 @@ REFUSAL = {
 
 def needed(match: IntentMatch) -> str:
     """The permission running `match` takes."""
-    if match.intent in NEEDS:
-        return NEEDS[match.intent]
-    return ASK if match.skill in BUILT_IN_SKILLS else COMMANDS
+    if match.skill not in BUILT_IN_SKILLS:  # an owner's skill may reuse a built-in's intent name
+        return COMMANDS
+    return NEEDS.get(match.intent, ASK)
 
 
 def check_permissions(entries: Iterable[WyomingPermission]) -> None:
     """Validate `wyoming.permissions`; ConfigError names the key."""
+    from assistant.config import check_network
+
     for i, entry in enumerate(entries):
         where = f"wyoming.permissions[{i}]"
-        try:
-            ipaddress.ip_network(entry.network, strict=False)
-        except ValueError:
-            raise ConfigError(
-                f"{where}.network: not an address or network: {entry.network!r}"
-            ) from None
+        check_network(f"{where}.network", entry.network)
         for j, name in enumerate(entry.may):
             if name not in (*PERMISSIONS, ALL):
                 known = ", ".join((*PERMISSIONS, ALL))
