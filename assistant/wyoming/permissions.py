@@ -67,7 +67,7 @@ def needed(match: IntentMatch) -> str:
 
 def check_permissions(entries: Iterable[WyomingPermission]) -> None:
     """Validate `wyoming.permissions`; ConfigError names the key."""
-    from assistant.config import check_network
+    from assistant.network_settings import check_network
 
     for i, entry in enumerate(entries):
         where = f"wyoming.permissions[{i}]"
