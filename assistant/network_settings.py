@@ -30,7 +30,18 @@ def check_web(web: WebConfig) -> None:
         raise ConfigError("web.certificate and web.key: give both for HTTPS, or neither")
 
 
+MAX_ROOM_CHARS = 64
+"""As a peer may name its room (assistant.wyoming.peer): a longer or unprintable name
+would be refused by the main speaker, and the small speaker's rings would go astray."""
+
+
 def check_wyoming(wyoming: WyomingConfig) -> None:
+    room = wyoming.room
+    if room is not None and not (0 < len(room) <= MAX_ROOM_CHARS and room.isprintable()):
+        shown = repr(room[:40]) + ("..." if len(room) > 40 else "")
+        raise ConfigError(
+            f"wyoming.room: a name of 1 to {MAX_ROOM_CHARS} printable characters, got {shown}"
+        )
     if not 1 <= wyoming.port <= 65535:
         raise ConfigError(f"wyoming.port: must be between 1 and 65535, got {wyoming.port}")
     try:

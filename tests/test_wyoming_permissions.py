@@ -112,6 +112,9 @@ def test_an_owner_skill_reusing_a_built_in_intent_name_needs_commands():
         ({"permissions": [{"network": "::ffff:192.168.1.20", "may": ["all"]}]},
          "wyoming.permissions[0].network: write 192.168.1.20 as IPv4"),
         ({"allow": ["10.0.0.5/8"]}, "wyoming.allow[0]: 10.0.0.5/8 has host bits set"),
+        ({"room": "kitchen\n"}, "wyoming.room: a name of 1 to 64 printable characters"),
+        ({"room": ""}, "wyoming.room: a name of 1 to 64 printable characters"),
+        ({"room": "k" * 10_000}, "wyoming.room: a name of 1 to 64 printable characters"),
     ],
 )  # fmt: skip
 def test_bad_permissions_are_named_by_key(section, message):
