@@ -22,9 +22,10 @@ RECORDING_BYTES_PER_SECOND = 32000
 
 def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
     # What is tested is the question and its spoken answer, not the rejection threshold: the
-    # command is accepted at the word confidence this espeak-ng clip reaches (it asks first).
+    # command only has to be one of the sentences (this espeak-ng clip's least word
+    # confidence has been seen anywhere from 0.7 to 1.0 from one process to the next).
     with ko_config.open("a", encoding="utf-8") as config:
-        config.write("stt:\n  min_confidence_actions: 0.8\n")
+        config.write("stt:\n  min_confidence_actions: 0.5\n")
     marker = "marker-7f3a9c"
     run_cli("--config", str(ko_config), "ask", f"{marker} 지금 몇 시야")  # typed, logged
     with Journal.open(config_module.load(ko_config)) as journal:
