@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -243,14 +242,9 @@ def run_satellite(config: Config) -> int:
 
     async def serve() -> None:
         server = WyomingServer(None, config.wyoming, lambda r, w: SatelliteHandler(r, w, core))
-        try:
-            await server.start()
-        except OSError as e:
-            from assistant.errors import AssistantError
+        from assistant.wyoming.serving import start_listening
 
-            where = f"{config.wyoming.host} port {config.wyoming.port}"
-            reason = os.strerror(e.errno) if e.errno else str(e)
-            raise AssistantError(f"cannot listen on {where}: {reason}") from None
+        await start_listening(server, config)
         log.info("satellite listening for Home Assistant on port %d", config.wyoming.port)
         try:
             await _announce(config)

@@ -122,7 +122,7 @@ def serve(config_path: str | None, config: Config) -> int:
     service.watchdog = BothLoopsWatchdog(service.notifier, events)
     serving = False
     try:
-        events.run(_listen(server, config))  # a port in use is reported before loading
+        events.run(start_listening(server, config))  # a port in use is reported before loading
         host.prepare()
         log.info("Wyoming service ready")
         announced = events.run(announce_if_asked(config.wyoming, "assistant"))
@@ -138,7 +138,8 @@ def serve(config_path: str | None, config: Config) -> int:
     return 0
 
 
-async def _listen(server: Any, config: Config) -> None:
+async def start_listening(server: Any, config: Config) -> None:
+    """Start `server` on the configured port; a port in use or refused is a one-line error."""
     import os
 
     from assistant.errors import AssistantError
