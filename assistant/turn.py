@@ -177,7 +177,6 @@ class Turn:
         """Strict matching when some hypothesis is one of the sentences: it beats a fuzzy
         reading of a hypothesis before it (assistant.intents)."""
         matcher = self.dispatcher.matcher
-        strict = getattr(matcher, "match_strict", None)
-        if strict is not None and any(strict(h) is not None for h in hypotheses):
-            return strict
+        if any(matcher.match_strict(h) is not None for h in hypotheses):
+            return matcher.match_strict
         return matcher.match
