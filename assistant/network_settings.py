@@ -5,9 +5,8 @@ the owner exposes, and change with the network features."""
 
 from __future__ import annotations
 
-import ipaddress
+import ipaddress  # small; urllib.parse is imported only where a remote is given
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from assistant.errors import ConfigError
 
@@ -51,6 +50,8 @@ def check_wyoming(wyoming: WyomingConfig) -> None:
     for i, entry in enumerate(wyoming.allow):
         check_network(f"wyoming.allow[{i}]", entry)
     if wyoming.remote is not None:
+        from urllib.parse import urlparse
+
         try:
             url = urlparse(wyoming.remote)
             port = url.port
