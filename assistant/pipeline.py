@@ -219,6 +219,7 @@ class Assistant:
                 frames,
                 no_speech_seconds=self.config.listen.answer_timeout_seconds,
                 should_stop=self._stop.is_set,
+                second_opinion=False,
             )
             return self.turn.understand(answer, answer=True).text
 
@@ -337,7 +338,15 @@ class Assistant:
         )
 
 
-STAGE_ORDER = ("listen", "decode", "free_decode", "dispatch", "total", "synthesize")
+STAGE_ORDER = (
+    "listen",
+    "decode",
+    "second_opinion",
+    "free_decode",
+    "dispatch",
+    "total",
+    "synthesize",
+)
 
 
 def _in_stage_order(timings: dict[str, float]) -> dict[str, float]:

@@ -46,8 +46,8 @@ class Interaction:
     reply: str | None = None
     outcome: Outcome | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    """Milliseconds per stage: listen, decode (free_decode when auto mode decoded again),
-    dispatch, synthesize, total."""
+    """Milliseconds per stage: listen, decode (second_opinion when copies of the audio were
+    decoded, free_decode when auto mode decoded again), dispatch, synthesize, total."""
     audio: bytes | None = field(default=None, repr=False)
     """16 kHz mono int16 command audio; kept only when the owner opted in."""
     room: str | None = None

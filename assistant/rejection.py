@@ -11,7 +11,9 @@ Evidence, in order:
 2. it must parse as an intent;
 3. the least confident of its words (Vosk's posterior from the lattice) must reach the
    intent's threshold: `stt.min_confidence`, or `stt.min_confidence_actions` for
-   intents in STATE_CHANGING.
+   intents in STATE_CHANGING;
+4. with `stt.second_opinion`, a copy of the audio played a little faster or slower must
+   mean the same (`agrees`; assistant.second_opinion).
 """
 
 from __future__ import annotations
@@ -62,12 +64,14 @@ class Verdict(StrEnum):
     OUTSIDE_GRAMMAR = "outside_grammar"
     NO_INTENT = "no_intent"
     LOW_CONFIDENCE = "low_confidence"
+    UNCONFIRMED = "unconfirmed"
+    """The second opinion heard something else."""
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    questions: float = 0.5
-    actions: float = 0.95
+    questions: float = 0.3
+    actions: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,16 @@ class Understanding:
     @property
     def accepted(self) -> bool:
         return self.verdict is Verdict.ACCEPTED
+
+
+def agrees(match: IntentMatch, others: list[str], parse: Callable[[str], Any]) -> bool:
+    """Whether one of `others` (what the second opinion heard) means what `match` does:
+    the same intent with the same slots."""
+    for text in others:
+        found = parse(text) if text else None
+        if found is not None and (found.intent, found.slots) == (match.intent, match.slots):
+            return True
+    return False
 
 
 def changes_state(match: IntentMatch) -> bool:

@@ -166,8 +166,9 @@ class AudioStages:
             listen = self.config.listen
             compiled = self.compiled_grammar
             if compiled is not None:
+                opinion = self.second_opinion if self.config.stt.second_opinion else None
                 self._listener = CommandListener(
-                    self.grammar_model, None, listen, compiled.sentences
+                    self.grammar_model, None, listen, compiled.sentences, opinion
                 )
             else:
                 phrases = None if self.config.stt.mode == "free" else self.grammar.phrases
@@ -194,6 +195,13 @@ class AudioStages:
         from assistant.stt import transcribe
 
         return transcribe(self.speech_model, None, pcm)
+
+    def second_opinion(self, pcm: bytes) -> list[str]:
+        """What copies of the command, played faster and slower, are heard as (with the
+        compiled grammar's model: only called when there is one)."""
+        from assistant.second_opinion import SecondOpinion
+
+        return SecondOpinion(self.grammar_model).transcripts(pcm)
 
     def loaded(self) -> LoadedModels:
         """What a new set of stages may reuse."""

@@ -21,7 +21,7 @@ from assistant.dispatch import apology
 from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
-from assistant.rejection import Thresholds, recognise
+from assistant.rejection import Thresholds, agrees, recognise
 from assistant.skillkit import Reply
 
 if TYPE_CHECKING:
@@ -36,7 +36,8 @@ AnswerFn = Callable[[Reply], str]
 DEFAULT_THRESHOLDS = Thresholds()
 
 DecodeFn = Callable[[bytes], list[str]]
-"""16 kHz mono int16 audio → hypotheses, best first (auto mode's free decoding)."""
+"""16 kHz mono int16 audio → hypotheses, best first (auto mode's free decoding); for the
+second opinion, the best sentence of each copy (assistant.second_opinion)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Understood:
     """Milliseconds spent decoding again in free mode, when auto mode did."""
     declined: bool = False
     """Heard, but not one of the sentences (or not sure enough): act on nothing."""
+    second_opinion_ms: float | None = None
+    """Milliseconds spent decoding the copies for the second opinion, when it was asked."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class TurnResult:
     replies: tuple[Reply, ...]
     """Every reply in order (questions first), as said."""
     timings_ms: dict[str, float] = field(default_factory=dict)
-    """dispatch, and free_decode when auto mode decoded again."""
+    """dispatch; free_decode when auto mode decoded again; second_opinion when asked."""
 
     @property
     def reply_text(self) -> str:
@@ -81,18 +84,23 @@ class Turn:
         decode_free: DecodeFn | None = None,
         sentences: Callable[[], SentenceGraph | None] = lambda: None,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        second_opinion: DecodeFn | None = None,
     ) -> None:
         """`sentences()`: the compiled grammar the recogniser decoded with (None: a phrase
         list or free mode); `thresholds`: the word confidence a question and a
-        state-changing command need."""
+        state-changing command need; `second_opinion`: what copies of the audio played
+        faster and slower were heard as (None: no second opinion)."""
         self.dispatcher = dispatcher
         self.controls = controls
         self.stt_mode = stt_mode
         self.decode_free = decode_free
         self.sentences = sentences
         self.thresholds = thresholds
+        self.second_opinion = second_opinion
 
-    def understand(self, utterance: Utterance, *, answer: bool = False) -> Understood:
+    def understand(
+        self, utterance: Utterance, *, answer: bool = False, second_opinion: bool = True
+    ) -> Understood:
         """The sentence to act on, or a decline. An `answer` to a skill's question (yes or
         no) is taken as the best hypothesis that parses, else as heard: the skill judges
         it. A command must pass rejection; in `auto` mode, when it does not, the audio is
@@ -107,13 +115,30 @@ class Turn:
             self.thresholds,
         )
         if verdict.accepted:
-            return Understood(verdict.text)
+            confirmed, checked_ms = (
+                self._confirm(verdict.match, utterance) if second_opinion else (True, None)
+            )
+            # Declined outright: auto mode's free decoding would act on the mishearing
+            # the second opinion just caught.
+            return Understood(verdict.text, declined=not confirmed, second_opinion_ms=checked_ms)
         heard = verdict.text or utterance.text
         if self.stt_mode == "auto" and self.decode_free:
             started = time.perf_counter()
             text = self._first_understood(self.decode_free(utterance.pcm))
             return Understood(text or heard, ms_since(started), declined=text is None)
         return Understood(heard, declined=True)
+
+    def _confirm(self, match: IntentMatch, utterance: Utterance) -> tuple[bool, float | None]:
+        """Whether the second opinion agrees with `match` (True when there is none to ask:
+        no compiled grammar, or none configured), and the milliseconds it took."""
+        if self.second_opinion is None or self.sentences() is None or not utterance.pcm:
+            return True, None
+        others, spent_ms = utterance.second_opinion, utterance.second_opinion_wait_ms
+        if others is None:  # not asked while listening (or speech went on after)
+            started = time.perf_counter()
+            others = self.second_opinion(utterance.pcm)
+            spent_ms = ms_since(started)
+        return agrees(match, others, self.dispatcher.matcher.match_strict), spent_ms
 
     def take(
         self,
@@ -131,8 +156,10 @@ class Turn:
         started = time.perf_counter()
         if isinstance(said, Utterance):
             understood = self.understand(said)
-            if understood.free_decode_ms is not None:
-                timings["free_decode"] = understood.free_decode_ms
+            extra = {"free_decode": understood.free_decode_ms}
+            extra["second_opinion"] = understood.second_opinion_ms
+            timings.update({k: v for k, v in extra.items() if v is not None})
+            if timings:
                 started = time.perf_counter()
             text, source = understood.text, source or Source.VOICE
             if understood.declined:

@@ -231,7 +231,10 @@ class Speech:
             with tempfile.TemporaryDirectory(dir=self.cache_dir) as tmp:
                 raw, converted = Path(tmp) / "raw.wav", Path(tmp) / "16k.wav"
                 _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
-                _run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(converted)])
+                # -R: fixed dither seed, the same clip in every run (see tests/conftest.py).
+                _run(
+                    ["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(converted)]
+                )
                 os.replace(converted, out)
         return read_wav(out)
 

@@ -44,7 +44,9 @@ def say(clip_cache):
         if not out.exists():
             raw = clip_cache / f"{key}.raw.wav"
             _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
-            _run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)])
+            # -R: sox dithers with a fixed seed, so a clip is the same in every run (its
+            # default seed changes per run, and so did some transcripts between runs).
+            _run(["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)])
         return read_wav(out)
 
     return speak

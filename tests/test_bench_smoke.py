@@ -40,10 +40,12 @@ def test_every_benchmark_reports_figures_with_values_and_units(smoke_run):
         for row in section["rows"]:
             assert isinstance(row["value"], (int, float)), (name, row)
             assert row["unit"], (name, row)
-            if row["baseline"] is not None:
+            if row["baseline"]:
                 assert row["baseline"] > 0 and row["ratio"] == pytest.approx(
                     row["value"] / row["baseline"]
                 )
+            elif row["baseline"] is not None:  # a count that was 0 before: no ratio
+                assert row["baseline"] == 0 and row["ratio"] is None, (name, row)
 
 
 def test_figures_the_product_goals_are_judged_on_are_present(smoke_run):

@@ -21,11 +21,11 @@ RECORDING_BYTES_PER_SECOND = 32000
 
 
 def test_spoken_yes_confirms_deleting_all_history(tmp_path, ko_config, say):
-    # What is tested is the question and its spoken answer, not the rejection threshold: the
-    # command only has to be one of the sentences (this espeak-ng clip's least word
-    # confidence has been seen anywhere from 0.7 to 1.0 from one process to the next).
+    # What is tested is the question and its spoken answer, not rejection: the command only
+    # has to be one of the sentences. This espeak-ng clip is heard right, but its copies
+    # played faster and slower are not (tests/test_recognition.py covers the second opinion).
     with ko_config.open("a", encoding="utf-8") as config:
-        config.write("stt:\n  min_confidence_actions: 0.5\n")
+        config.write("stt:\n  second_opinion: false\n")
     marker = "marker-7f3a9c"
     run_cli("--config", str(ko_config), "ask", f"{marker} 지금 몇 시야")  # typed, logged
     with Journal.open(config_module.load(ko_config)) as journal:

@@ -12,6 +12,7 @@ from assistant.audio import FRAME_SAMPLES, RATE
 from assistant.config import ListenConfig
 from assistant.listen import ONSET_MIN_RMS, SETTLE_FRAMES, EarlyEnd, SpeechOnset
 from assistant.measure import rms
+from assistant.second_opinion import Ahead
 from assistant.sentence_graph import Prefix, SentenceGraph
 
 # "지금 몇 시야" (complete: nothing longer starts with it), "다섯" (complete, and the
@@ -164,3 +165,71 @@ def test_a_zero_pause_turns_early_end_off():
     early = started(ListenConfig(early_end_seconds=0, early_end_extendable_seconds=0))
     say(early, "지금 몇 시야")
     assert not any(pause(early, "지금 몇 시야", 40))
+
+
+# ----- The second opinion, asked in the pause ------------------------------------------
+
+
+def test_the_pause_after_a_whole_sentence_is_when_the_second_opinion_is_asked():
+    early = started()
+    say(early, "지금", "지금 몇")
+    assert not early.pausing_after_sentence()  # half a sentence
+    pause(early, "지금 몇", 2)
+    assert not early.pausing_after_sentence()  # half a sentence, even in a pause
+    say(early, "지금 몇 시야")
+    assert not early.pausing_after_sentence()  # still speaking
+    pause(early, "지금 몇 시야", 1)
+    assert early.pausing_after_sentence()
+    loud_before = early.loud_frames
+    say(early, "다섯")
+    assert early.loud_frames == loud_before + 1  # speech went on: a new request
+
+
+def test_an_early_second_opinion_counts_only_if_no_speech_came_after_it():
+    asked: list[bytes] = []
+
+    def decode(pcm: bytes) -> list[str]:  # stands in for decoding the copies
+        asked.append(pcm)
+        return [pcm.decode()]
+
+    ahead = Ahead(decode)
+    assert ahead.answer(3) is None  # never asked
+    ahead.ask(lambda: b"first", 3)
+    ahead.ask(lambda: b"first again", 3)  # the same speech: not asked twice
+    assert ahead.answer(3) == ["first"] and asked == [b"first"]
+    ahead.ask(lambda: b"longer", 5)
+    assert ahead.answer(6) is None  # speech went on after it was asked
+    assert ahead.answer(5) == ["longer"]
+
+
+def test_only_one_early_second_opinion_runs_at_a_time():
+    import threading
+
+    release = threading.Event()
+    asked: list[bytes] = []
+
+    def slow_decode(pcm: bytes) -> list[str]:  # stands in for decoding the copies
+        asked.append(pcm)
+        release.wait(10)
+        return [pcm.decode()]
+
+    ahead = Ahead(slow_decode)
+    ahead.ask(lambda: b"first", 1)
+    for key in range(2, 30):  # noise in the pause: the speech keeps "going on"
+        ahead.ask(lambda: b"more", key)
+    [running] = [t for t in threading.enumerate() if t.name == "second-opinion"]
+    release.set()
+    assert ahead.answer(29) is None  # dropped while busy: the turn decodes after the end
+    assert asked == [b"first"]
+    running.join(10)  # the first decode ends
+    ahead.ask(lambda: b"later", 30)  # no longer busy
+    assert ahead.answer(30) == ["later"]
+
+
+def test_a_failing_early_second_opinion_is_no_answer():
+    def decode(pcm: bytes) -> list[str]:
+        raise RuntimeError("the decoder failed")
+
+    ahead = Ahead(decode)
+    ahead.ask(lambda: b"x", 1)
+    assert ahead.answer(1) is None  # the turn then decodes again and sees the error

@@ -13,7 +13,7 @@ import pytest
 from assistant.config import ListenConfig
 from assistant.listen import CommandListener, EndedBy
 from assistant.measure import rms
-from assistant.rejection import STATE_CHANGING
+from assistant.rejection import STATE_CHANGING, Thresholds, agrees, recognise
 from assistant.stt import transcribe
 from tests.conftest import run_cli, silence, write_wav
 
@@ -188,3 +188,60 @@ def test_early_end_never_cuts_speech_short(
         _frames(audio)
     )
     assert heard.waited_seconds + heard.audio_seconds >= speech_ends, heard.text
+
+
+def _listened(model, sentences, samples: np.ndarray):
+    from assistant.second_opinion import SecondOpinion
+
+    listener = CommandListener(
+        model, None, ListenConfig(), sentences, SecondOpinion(model).transcripts
+    )
+    return listener.listen(_frames(np.concatenate([silence(1.0), samples, silence(2.5)])))
+
+
+@pytest.mark.parametrize(
+    ("command", "voice"),
+    [
+        # Heard as "오 시 에 알람 설정해 줘" with every word at full confidence: an alarm
+        # for five o'clock that nobody asked for.
+        ("오후 두 시에 알람 설정해 줘", "ko+m3"),
+        # Heard as "차 타이머 얼마나 남아", a question about a timer named "차".
+        ("타이머 얼마나 남았지", "ko+f2"),
+    ],
+)
+def test_the_second_opinion_declines_a_mishearing_the_confidence_let_through(
+    ko_grammar_model, ko_compiled_grammar, say, command, voice
+):
+    matcher, grammar = ko_compiled_grammar
+    utterance = _listened(ko_grammar_model, grammar.sentences, say(command, voice))
+    understood = recognise(
+        utterance.hypotheses,
+        utterance.confidence,
+        matcher.match_strict,
+        grammar.sentences,
+        Thresholds(questions=0.5, actions=0.95),  # the thresholds before the second opinion
+    )
+    meant = matcher.match(command)
+    assert understood.accepted, utterance.hypotheses  # what rejection alone acted on
+    assert (understood.match.intent, understood.match.slots) != (meant.intent, meant.slots)
+    assert utterance.second_opinion is not None  # asked during the pause, not after it
+    assert not agrees(understood.match, utterance.second_opinion, matcher.match_strict)
+
+
+@pytest.mark.parametrize("command", ["지금 몇 시야", "알람 목록 알려 줘", "기록 다 지워 줘"])
+def test_the_second_opinion_confirms_a_clear_command(
+    ko_grammar_model, ko_compiled_grammar, say, command
+):
+    matcher, grammar = ko_compiled_grammar
+    utterance = _listened(ko_grammar_model, grammar.sentences, say(command, "ko+f3"))
+    understood = recognise(
+        utterance.hypotheses,
+        utterance.confidence,
+        matcher.match_strict,
+        grammar.sentences,
+        Thresholds(),
+    )
+    meant = matcher.match(command)
+    assert understood.accepted and understood.match.intent == meant.intent, utterance.hypotheses
+    assert utterance.second_opinion is not None  # asked during the pause
+    assert agrees(understood.match, utterance.second_opinion, matcher.match_strict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.intents import IntentMatch
-from assistant.rejection import Thresholds, Verdict, changes_state, recognise
+from assistant.rejection import Thresholds, Verdict, agrees, changes_state, recognise
 from assistant.sentence_graph import Prefix, SentenceGraph
 
 # "what time is it" | "delete all records" | "five" | "five minutes"
@@ -105,3 +105,19 @@ def test_a_model_without_a_dynamic_graph_gets_no_compiled_grammar(tmp_path):
     (tmp_path / "graph").mkdir()
     assert load_compiled_grammar(object(), tmp_path, tmp_path / "cache") is None
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_second_opinion_agrees_only_on_the_same_intent_and_slots():
+    said = IntentMatch("TimerStart", "timers", {"minutes": 5})
+
+    def parse(text):
+        return {
+            "5": IntentMatch("TimerStart", "timers", {"minutes": 5}),
+            "6": IntentMatch("TimerStart", "timers", {"minutes": 6}),
+            "q": IntentMatch("ClockTime", "clock"),
+        }.get(text)
+
+    assert agrees(said, ["", "5"], parse)
+    assert not agrees(said, ["6", "q"], parse)  # another number is another command
+    assert not agrees(said, ["", "noise"], parse)
+    assert not agrees(said, [], parse)

@@ -205,6 +205,14 @@ def test_the_reply_names_half_of_the_day_and_the_day(at_time, now, said, reply):
         (LATE_MORNING, "오후 일곱 시 에 깨워 줘", "오늘 오후 7시로 알람을 맞췄어요."),
         (LATE_MORNING, "여섯 시 반 에 알람 맞춰 줘", "오늘 오후 6시 30분으로 알람을 맞췄어요."),
         (NIGHT, "여섯 시 반 에 알람 맞춰 줘", "내일 오전 6시 30분으로 알람을 맞췄어요."),
+        # 밤 is late evening until midnight, then the small hours; midnight is 자정.
+        (LATE_MORNING, "밤 열두 시 에 알람 맞춰 줘", "내일 오전 12시로 알람을 맞췄어요."),
+        (LATE_MORNING, "밤 열한 시 에 알람 맞춰 줘", "오늘 오후 11시로 알람을 맞췄어요."),
+        (LATE_MORNING, "밤 한 시 에 알람 맞춰 줘", "내일 오전 1시로 알람을 맞췄어요."),
+        (LATE_MORNING, "자정 에 알람 맞춰 줘", "내일 오전 12시로 알람을 맞췄어요."),
+        (LATE_MORNING, "정오 에 알람 맞춰 줘", "오늘 오후 12시로 알람을 맞췄어요."),
+        (NIGHT, "정오 에 알람 맞춰 줘", "내일 오후 12시로 알람을 맞췄어요."),  # never midnight
+        (NIGHT, "자정 에 알람 맞춰 줘", "내일 오전 12시로 알람을 맞췄어요."),
     ],
 )
 def test_korean_times_of_day(at_time, now, said, reply):

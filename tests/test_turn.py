@@ -96,3 +96,66 @@ def test_a_skill_that_fails_on_the_answer_gives_an_apology(host):
     assert result.outcome is Outcome.SKILL_ERROR
     assert result.reply.text == apology("skill_error", "en")
     assert result.reply_text == f"Sure? / {apology('skill_error', 'en')}"
+
+
+class EverySentence:
+    """Stands in for the compiled grammar: every hypothesis counts as one of its sentences."""
+
+    def accepts(self, text: str) -> bool:
+        return True
+
+
+def test_a_command_the_second_opinion_hears_otherwise_is_declined_and_not_run(host):
+    copies: list[bytes] = []
+
+    def second_opinion(pcm: bytes) -> list[str]:  # stands in for the copies' decoding
+        copies.append(pcm)
+        return ["stop", "set a timer for 6 minutes"]
+
+    turn = Turn(
+        host.dispatcher,
+        host.controls,
+        sentences=lambda: EverySentence(),
+        second_opinion=second_opinion,
+    )
+    result = turn.take(heard("set a timer for 5 minutes"))
+    assert result.outcome is Outcome.NOT_UNDERSTOOD and result.match is None
+    assert host.skills["timers"].store.items() == []
+    assert copies == [heard().pcm] and "second_opinion" in result.timings_ms
+
+
+def test_a_command_the_second_opinion_agrees_with_is_run(host):
+    turn = Turn(
+        host.dispatcher,
+        host.controls,
+        sentences=lambda: EverySentence(),
+        second_opinion=lambda pcm: ["", "set a timer for five minutes"],
+    )
+    result = turn.take(heard("set a timer for 5 minutes"))
+    assert result.match.intent == "TimerStart" and result.outcome is Outcome.HANDLED
+    assert len(host.skills["timers"].store.items()) == 1
+    assert set(result.timings_ms) == {"second_opinion", "dispatch"}
+
+
+def test_without_a_compiled_grammar_no_second_opinion_is_asked(host):
+    def second_opinion(pcm: bytes) -> list[str]:
+        raise AssertionError("a phrase list or free mode has nothing to compare against")
+
+    turn = Turn(host.dispatcher, host.controls, second_opinion=second_opinion)
+    assert turn.take(heard("what time is it")).match.intent == "ClockTime"
+
+
+def test_auto_mode_does_not_decode_again_what_the_second_opinion_declined(host):
+    def decode_again(pcm: bytes) -> list[str]:
+        raise AssertionError("free decoding would act on the mishearing just caught")
+
+    turn = Turn(
+        host.dispatcher,
+        host.controls,
+        "auto",
+        decode_again,
+        sentences=lambda: EverySentence(),
+        second_opinion=lambda pcm: ["what time is it", ""],
+    )
+    result = turn.take(heard("set a timer for 5 minutes"))
+    assert result.outcome is Outcome.NOT_UNDERSTOOD and "free_decode" not in result.timings_ms

@@ -132,8 +132,10 @@ class Host:
         frames = (samples[i : i + FRAME_SAMPLES] for i in range(0, len(samples), FRAME_SAMPLES))
         whole = (f for f in frames if len(f) == FRAME_SAMPLES)
         with self._turn() as assistant:
-            utterance = assistant.audio.listener.listen(whole)
-            return assistant.turn.understand(utterance).text
+            # Speech to text only: the asker decides what the words mean, so no second
+            # opinion is asked (the transcript is returned either way).
+            utterance = assistant.audio.listener.listen(whole, second_opinion=False)
+            return assistant.turn.understand(utterance, second_opinion=False).text
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int]:
         """int16 mono samples and their rate, at the owner's volume."""

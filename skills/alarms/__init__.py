@@ -37,6 +37,11 @@ def say_time(hour: int, minute: int, language: str) -> str:
 
 def _hours(hour: int, ampm: str | None, morning: bool) -> list[int]:
     """The hours of the day "hour" may mean, the likeliest first."""
+    if ampm in ("midnight", "noon"):
+        return [0 if ampm == "midnight" else 12]
+    if ampm == "night":
+        # Korean 밤: "밤 열한 시" is 23:00, "밤 열두 시" midnight, "밤 한 시" 1:00.
+        return [0 if hour == 12 else hour + 12 if 6 <= hour < 12 else hour]
     if ampm == "pm" and hour < 12:
         return [hour + 12]
     if ampm == "am" and hour == 12:
@@ -123,7 +128,10 @@ class Alarms(Skill):
             announce(self.text("missed", when=self._when(alarm)), "alarm", room=alarm.room)
 
     def _requested(self, slots: dict[str, Any]) -> tuple[int, int, str | None]:
-        return int(slots["hour"]), int(slots.get("minute", 0)), slots.get("ampm")
+        ampm = slots.get("ampm")
+        # 자정 and 정오 name the hour themselves (assistant's Korean "ko_noon").
+        hour = {"midnight": 12, "noon": 12}.get(ampm, slots.get("hour"))
+        return int(hour), int(slots.get("minute", 0)), ampm
 
     @handles("AlarmSet")
     def set_alarm(self, request: Request) -> Reply:
