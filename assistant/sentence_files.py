@@ -15,6 +15,7 @@ import yaml
 
 from assistant.errors import ConfigError, SkillError
 from assistant.skillkit import LoadedSkill, builtin_skills_dir
+from assistant.skillkit.yaml_files import load_yaml
 
 SHARED = "_shared"
 """The folder under skills/ that holds the shared rules (no code: not a skill)."""
@@ -77,7 +78,7 @@ def _merge_one(
 
 def read_sentence_file(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise SkillError(f"{path}: cannot read sentence templates: {e}") from None
     if not isinstance(data, dict):

@@ -153,15 +153,18 @@ def _measure(ctx: Context, section: Section, model_path: Path) -> None:
     grammar = _build_figures(section, matcher, model_path, ctx.scratch("grammar-cache"))
     clips = _clips(ctx, matcher)
     model = SpeechModel(grammar.model_dir)
-    results = [_listen(model, grammar, matcher, config, clip) for clip in clips]
-    untuned = [_listen(model, grammar, matcher, config, c) for c in _untuned_clips(ctx)]
+    # The smoke run (the test suite's) only checks that every figure is there: no live pace.
+    live = ctx.scale.name != "smoke"
+    results = [_listen(model, grammar, matcher, config, clip, live) for clip in clips]
+    untuned = [_listen(model, grammar, matcher, config, c, live) for c in _untuned_clips(ctx)]
+    command_clips = [c for c in clips if c.source != "other talk"]
+    _report_second_opinion_cost(section, model, command_clips[:COST_CLIPS])
     del model
     _report_untuned(section, untuned)
     commands = [r for r in results if r["source"] != "other talk"]
     _report_commands(section, commands)
     _report_other_talk(section, [r for r in results if r["source"] == "other talk"])
     _report_latency(section, results)
-    command_clips = [c for c in clips if c.source != "other talk"]
     baseline = _baseline(matcher, model_path, command_clips, ctx)
     ceiling = _ceiling(matcher, model_path, command_clips, ctx)
     right = 100 * sum(r["right"] for r in commands) / len(commands)
@@ -183,13 +186,13 @@ def _measure(ctx: Context, section: Section, model_path: Path) -> None:
     section.details["ko"] = results
 
 
-def _listen(model, grammar, matcher, config, clip: Clip) -> dict:
+def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> dict:
     from assistant.config import ListenConfig
     from assistant.listen import CommandListener
     from assistant.rejection import Thresholds, Verdict, agrees, changes_state, recognise
     from assistant.second_opinion import SecondOpinion
 
-    frames = _paced_after_speech(clip)
+    frames = _paced_after_speech(clip, live)
     opinion = SecondOpinion(model).transcripts if config.stt.second_opinion else None
     listener = CommandListener(model, None, ListenConfig(), grammar.sentences, opinion)
     utterance = listener.listen(frames)
@@ -265,15 +268,16 @@ def _means(match, clip: Clip) -> bool:
     return match is not None and (match.intent, match.slots) == (clip.intent, clip.slots)
 
 
-def _paced_after_speech(clip: Clip):
+def _paced_after_speech(clip: Clip, live: bool = True):
     """The clip's frames: as fast as they can be used while the person speaks, then at the
     pace of a live microphone. The pause after the last word is real time on a speaker,
     and the second opinion is decoded during it (assistant.second_opinion.Ahead); fed
-    faster, the pause would be over before the copies could be."""
+    faster, the pause would be over before the copies could be. `live` False: every
+    frame as fast as it can be used."""
     speech_end = round((LEAD_SECONDS + clip.speech_seconds) * RATE)
     paced_from = None
     for start in range(0, len(clip.samples), FRAME):
-        if start >= speech_end:
+        if live and start >= speech_end:
             paced_from = paced_from or time.perf_counter() - start / RATE
             delay = paced_from + start / RATE - time.perf_counter()
             if delay > 0:
@@ -381,6 +385,45 @@ def _report_latency(section: Section, results: list[dict]) -> None:
         section.add(name, median(checked), "ms", label)
         declined = sum(r["verdict"] == "unconfirmed" for r in results)
         section.add("declined by the second opinion", declined, "clips", f"of {len(checked)} asked")
+
+
+COST_CLIPS = 30
+"""Commands whose decoding is timed for the second opinion's cost."""
+
+
+def _report_second_opinion_cost(section: Section, model, clips: list[Clip]) -> None:
+    """CPU time of the copies against the decode of the same audio (whole clips, process
+    CPU, all threads), and the process's peak memory before and after them."""
+    import os
+
+    from assistant.second_opinion import SecondOpinion
+    from assistant.stt import transcribe
+
+    audio = [clip.samples.tobytes() for clip in clips]
+
+    def cpu_seconds(work) -> float:
+        before = os.times()
+        for pcm in audio:
+            work(pcm)
+        after = os.times()
+        return (after.user + after.system) - (before.user + before.system)
+
+    decode = cpu_seconds(lambda pcm: transcribe(model, None, pcm, word_confidences=True))
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    copies = cpu_seconds(SecondOpinion(model).transcripts)
+    peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    case = f"{len(clips)} commands"
+    per_command = 1000 / len(clips)
+    section.add("CPU per command, decode", decode * per_command, "ms", case)
+    section.add(
+        "CPU per command, second opinion (both copies)",
+        copies * per_command,
+        "ms",
+        case,
+        decode * per_command,
+        "the decode",
+    )
+    section.add("peak memory with the copies", peak_after, "MiB", case, peak_before, "without")
 
 
 def _report_other_talk(section: Section, talk: list[dict]) -> None:

@@ -21,6 +21,7 @@ import yaml
 
 from assistant.errors import SkillError
 from assistant.skillkit.words import Words
+from assistant.skillkit.yaml_files import load_yaml
 
 FALLBACK_LANGUAGE = "en"
 
@@ -100,7 +101,7 @@ def check_responses(
 
 def _read_section(path: Path) -> dict[str, str]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise SkillError(f"{path}: cannot read: {e}") from None
     section = data.get("responses") if isinstance(data, dict) else None

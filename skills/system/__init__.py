@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import yaml
 
 from assistant.skillkit import LoadedSkill, Reply, Request, Skill, SkillContext, handles
+from assistant.skillkit.yaml_files import load_yaml
 
 BUILTIN_TITLES = ("clock", "timers", "alarms", "privacy", "system", "arithmetic", "commands")
 """Skills with a title of their own in the responses (`title_<name>`); others use their name."""
@@ -165,7 +166,7 @@ def _listed_examples(loaded: LoadedSkill, language: str) -> list[str]:
     if not path.is_file():
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return []
     return [str(e) for e in data.get("examples") or []]
