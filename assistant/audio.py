@@ -160,6 +160,9 @@ class MicrophoneSource(AudioSource):
     STALL_SECONDS = 2.0
     """A stream that claims to run but delivers nothing this long is treated as lost:
     that is what an unplugged USB microphone or a vanished audio server looks like."""
+    FIRST_BLOCK_SECONDS = 6.0
+    """The same for the first block: a sound server under load can take longer than
+    STALL_SECONDS to start a new stream (seen with PulseAudio while the machine is busy)."""
 
     def __init__(self, device: str | int | None = None, queue_seconds: float = 30.0) -> None:
         self.device = device
@@ -228,19 +231,19 @@ class MicrophoneSource(AudioSource):
 
         if self._stream is None:
             self.open()
-        last_block = time.monotonic()
+        last_block, allowed = time.monotonic(), self.FIRST_BLOCK_SECONDS
         while not self._closed.is_set():
             try:
                 block = self._queue.get(timeout=poll_seconds)
             except queue.Empty:
-                stalled = time.monotonic() - last_block > self.STALL_SECONDS
+                stalled = time.monotonic() - last_block > allowed
                 if self._stream is None or not self._stream.active or stalled:
                     raise AudioError(
                         f"microphone {self._device_name()} stopped delivering audio"
                     ) from None
                 yield None
                 continue
-            last_block = time.monotonic()
+            last_block, allowed = time.monotonic(), self.STALL_SECONDS
             yield resample(block, self._rate, RATE) if self._rate != RATE else block
 
     def close(self) -> None:
