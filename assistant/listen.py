@@ -121,6 +121,9 @@ class EarlyEnd:
         self.quiet_frames = 0
         self.settled_frames = 0
         self.loud_frames = 0
+        self.shape = None
+        """Where the partial transcript stands in the grammar (a Prefix), at the last
+        quiet frame."""
 
     def update(self, frame: np.ndarray, partial: str) -> bool:
         """True when the utterance can end now."""
@@ -138,7 +141,8 @@ class EarlyEnd:
             self.loud_frames += 1
             return False
         self.quiet_frames += 1
-        needed = self.wait_frames.get(self.sentences.prefix(partial))
+        self.shape = self.sentences.prefix(partial)
+        needed = self.wait_frames.get(self.shape)
         return (
             needed is not None
             and needed > 0
@@ -153,7 +157,7 @@ class EarlyEnd:
         return (
             self.quiet_frames > 0
             and self.settled_frames >= SETTLE_FRAMES
-            and self.sentences.prefix(self.text) in (Prefix.COMPLETE, Prefix.EXTENDABLE)
+            and self.shape in (Prefix.COMPLETE, Prefix.EXTENDABLE)
         )
 
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from assistant.listen import Utterance
     from assistant.stt import SpeechModel
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,19 @@ def stretched(pcm: bytes, length: float) -> bytes:
     positions = np.linspace(0, len(samples) - 1, count)
     stretched = np.interp(positions, np.arange(len(samples)), samples.astype(np.float64))
     return np.round(stretched).astype(np.int16).tobytes()
+
+
+def heard_by_copies(
+    utterance: Utterance, decode: Callable[[bytes], list[str]]
+) -> tuple[list[str], float]:
+    """What the copies of `utterance` were heard as: asked while listening when that
+    covered all of the speech, else decoded now with `decode`; and the milliseconds this
+    took after the command ended."""
+    if utterance.second_opinion is not None:
+        return utterance.second_opinion, utterance.second_opinion_wait_ms
+    started = time.perf_counter()
+    heard = decode(utterance.pcm)
+    return heard, utterance.second_opinion_wait_ms + (time.perf_counter() - started) * 1000
 
 
 class SecondOpinion:

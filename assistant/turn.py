@@ -22,6 +22,7 @@ from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
 from assistant.rejection import Thresholds, agrees, recognise
+from assistant.second_opinion import heard_by_copies
 from assistant.skillkit import Reply
 
 if TYPE_CHECKING:
@@ -133,11 +134,7 @@ class Turn:
         no compiled grammar, or none configured), and the milliseconds it took."""
         if self.second_opinion is None or self.sentences() is None or not utterance.pcm:
             return True, None
-        others, spent_ms = utterance.second_opinion, utterance.second_opinion_wait_ms
-        if others is None:  # not asked while listening (or speech went on after)
-            started = time.perf_counter()
-            others = self.second_opinion(utterance.pcm)
-            spent_ms = ms_since(started)
+        others, spent_ms = heard_by_copies(utterance, self.second_opinion)
         return agrees(match, others, self.dispatcher.matcher.match_strict), spent_ms
 
     def take(
@@ -156,11 +153,13 @@ class Turn:
         started = time.perf_counter()
         if isinstance(said, Utterance):
             understood = self.understand(said)
-            extra = {"free_decode": understood.free_decode_ms}
-            extra["second_opinion"] = understood.second_opinion_ms
-            timings.update({k: v for k, v in extra.items() if v is not None})
-            if timings:
-                started = time.perf_counter()
+            for stage, spent_ms in (
+                ("free_decode", understood.free_decode_ms),
+                ("second_opinion", understood.second_opinion_ms),
+            ):
+                if spent_ms is not None:
+                    timings[stage] = spent_ms
+            started = time.perf_counter()  # dispatch is timed on its own
             text, source = understood.text, source or Source.VOICE
             if understood.declined:
                 return self._declined(text, timings)

@@ -190,7 +190,7 @@ def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> d
     from assistant.config import ListenConfig
     from assistant.listen import CommandListener
     from assistant.rejection import Thresholds, Verdict, agrees, changes_state, recognise
-    from assistant.second_opinion import SecondOpinion
+    from assistant.second_opinion import SecondOpinion, heard_by_copies
 
     frames = _paced_after_speech(clip, live)
     opinion = SecondOpinion(model).transcripts if config.stt.second_opinion else None
@@ -207,15 +207,8 @@ def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> d
     )
     second_opinion_ms = None
     if understood.accepted and opinion:
-        # As the assistant does (assistant.turn): the copies asked while listening, if they
-        # heard all of the speech, else decoded now.
-        checked = time.perf_counter()
-        others = utterance.second_opinion
-        if others is None:
-            others = opinion(utterance.pcm)
-        second_opinion_ms = (
-            1000 * (time.perf_counter() - checked) + utterance.second_opinion_wait_ms
-        )
+        # As the assistant does (assistant.turn).
+        others, second_opinion_ms = heard_by_copies(utterance, opinion)
         if not agrees(understood.match, others, matcher.match_strict):
             understood = replace(understood, verdict=Verdict.UNCONFIRMED)
     decided = time.perf_counter() - began
