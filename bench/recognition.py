@@ -9,6 +9,10 @@ Every clip goes through the assistant's own listener (early end included) and re
   expected intent with the expected slots.
 - Other talk (bench/corpus.py KOREAN_OUT_OF_DOMAIN): a false action is a state-changing
   intent accepted, a false answer any other intent accepted.
+- Asked back (assistant.asking): a sentence short of its standard is asked about. A
+  question that names the command is counted as right after a yes, apart from the right
+  ones taken at once; one that names something else as a question the person says no
+  to. The answers themselves are not played: the person is taken to answer truly.
 - Latency: from the end of speech (audio time) to the decision: the listener's trailing
   audio plus its decode and the rejection.
 - Baseline, same clips: the phrase-list grammar the assistant used before. Ceiling, same
@@ -189,7 +193,14 @@ def _measure(ctx: Context, section: Section, model_path: Path) -> None:
 def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> dict:
     from assistant.config import ListenConfig
     from assistant.listen import CommandListener
-    from assistant.rejection import Thresholds, Verdict, agrees, changes_state, recognise
+    from assistant.rejection import (
+        Thresholds,
+        Verdict,
+        agrees,
+        changes_state,
+        recognise,
+        worth_asking,
+    )
     from assistant.second_opinion import SecondOpinion, heard_by_copies
 
     frames = _paced_after_speech(clip, live)
@@ -227,6 +238,7 @@ def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> d
         waits = utterance.decode_ms + utterance.second_opinion_wait_ms
         latency = ended - (LEAD_SECONDS + clip.speech_seconds) + waits / 1000 + decided
     match = understood.match if understood.accepted else None
+    asked = config.stt.ask_when_unsure and worth_asking(understood)
     return {
         "text": clip.text,
         "source": clip.source,
@@ -242,6 +254,8 @@ def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> d
         "exact": utterance.text == clip.text,
         "acted": match is not None and changes_state(match),
         "answered": match is not None,
+        "asked": asked,
+        "right_after_yes": asked and _means(understood.match, clip),
         "latency": latency,
         "second_opinion_ms": second_opinion_ms,
         "before": {
@@ -304,6 +318,26 @@ def _report_commands(section: Section, commands: list[dict]) -> None:
         )
         early = sum(r["ended_by"] == "early" for r in rows)
         section.add("ended before Vosk's endpoint (early end)", 100 * early / len(rows), "%", case)
+    _report_asked(section, commands, "all commands")
+
+
+def _report_asked(section: Section, commands: list[dict], case: str) -> None:
+    """What asking back adds: commands right at once or after a yes, and the questions a
+    person would answer no."""
+    if not commands:
+        return
+    at_once = sum(r["right"] for r in commands)
+    after_yes = sum(r["right_after_yes"] for r in commands)
+    section.add(
+        "commands right, at once or after a yes (asked back)",
+        100 * (at_once + after_yes) / len(commands),
+        "%",
+        case,
+        100 * at_once / len(commands),
+        "at once",
+    )
+    wrong = sum(r["asked"] and not r["right_after_yes"] for r in commands)
+    section.add("asked back about a wrong command (answered no)", wrong, "clips", case)
 
 
 def _before(rows: list[dict], figure: str) -> dict:
@@ -342,11 +376,14 @@ def _report_untuned(section: Section, rows: list[dict]) -> None:
         wrong = 100 * sum(r["answered"] and not r["right"] for r in commands) / len(commands)
         section.add("held-out commands right", right, "%", f"{case} ({len(commands)})")
         section.add("held-out commands answered wrongly", wrong, "%", f"{case} ({len(commands)})")
+        _report_asked(section, commands, f"{case} ({len(commands)})")
     if talk:
         acted = sum(r["acted"] for r in talk)
         section.add("false actions on other talk", acted, "clips", f"{case} ({len(talk)})")
         answered = sum(r["answered"] for r in talk)
         section.add("false answers on other talk", answered, "clips", f"{case} ({len(talk)})")
+        asked = sum(r["asked"] for r in talk)
+        section.add("asked back about other talk", asked, "clips", f"{case} ({len(talk)})")
 
 
 def _report_latency(section: Section, results: list[dict]) -> None:
@@ -440,6 +477,9 @@ def _report_other_talk(section: Section, talk: list[dict]) -> None:
         f"{len(talk)} clips",
         sum(r["before"]["answered"] for r in talk),
         "before the second opinion",
+    )
+    section.add(
+        "asked back about other talk", sum(r["asked"] for r in talk), "clips", f"{len(talk)} clips"
     )
 
 

@@ -20,6 +20,8 @@ from tests.conftest import run_cli, silence, write_wav
 pytestmark = pytest.mark.slow
 
 VOICES = ("ko", "ko+f2", "ko+f3", "ko+m1", "ko+m3")
+ANSWER_VOICE = "ko+f3"
+"""The voice that answers the assistant's questions (its "네" is heard as one)."""
 TIME_QUESTIONS = ("지금 몇 시야", "몇 시야")
 OUT_OF_DOMAIN = (
     "오늘 점심 뭐 먹을까",
@@ -33,10 +35,16 @@ OUT_OF_DOMAIN = (
 )
 
 
-def _clip(say, commands: list[tuple[str, str]]) -> np.ndarray:
+def _clip(say, commands: list[tuple[str, str]], answer: str | None = None) -> np.ndarray:
+    """Each command after the wake word; with `answer`, said after every command as well:
+    the reply to the question the assistant asks when it is unsure (assistant.asking), and
+    mere talk after a command it took or declined."""
     parts = [silence(1.0)]
     for text, voice in commands:
-        parts += [say("hey jarvis", "en-us"), silence(0.6), say(text, voice), silence(2.5)]
+        parts += [say("hey jarvis", "en-us"), silence(0.6), say(text, voice)]
+        if answer:
+            parts += [silence(1.5), say(answer, ANSWER_VOICE)]
+        parts.append(silence(2.5))
     return np.concatenate(parts)
 
 
@@ -50,7 +58,8 @@ def _run(tmp_path, ko_config, clip) -> list[dict]:
 def test_questions_and_other_talk_never_trigger_an_action(tmp_path, ko_config, say):
     questions = [(q, v) for v in VOICES for q in TIME_QUESTIONS]
     other = [(s, v) for v in ("ko+f2", "ko+m3") for s in OUT_OF_DOMAIN]
-    interactions = _run(tmp_path, ko_config, _clip(say, questions + other))
+    # A question the assistant asks when unsure is answered no: nothing may come of it.
+    interactions = _run(tmp_path, ko_config, _clip(say, questions + other, answer="아니요"))
     assert len(interactions) == len(questions) + len(other)
 
     asked, talked = interactions[: len(questions)], interactions[len(questions) :]
@@ -245,3 +254,34 @@ def test_the_second_opinion_confirms_a_clear_command(
     assert understood.accepted and understood.match.intent == meant.intent, utterance.hypotheses
     assert utterance.second_opinion is not None  # asked during the pause
     assert agrees(understood.match, utterance.second_opinion, matcher.match_strict)
+
+
+@pytest.mark.parametrize("answer", ["네", "아니요"])
+def test_an_unsure_command_is_asked_about_and_only_a_yes_runs_it(tmp_path, ko_config, say, answer):
+    """Through `run --input`: a sentence short of its standard (this clip is heard right,
+    with a low word confidence) is asked about ("…, 맞아요?"). "네" runs exactly what the
+    question named; "아니요" leaves everything as it was."""
+    from assistant.config import load
+    from assistant.intents import IntentMatcher
+    from assistant.skillkit import enabled_skills
+
+    clip = _clip(say, [("여섯 시에 좀 깨워 줄래", "ko")], answer=answer)
+    [interaction] = _run(tmp_path, ko_config, clip)
+    question, reply = interaction["reply"].split(" / ")
+    assert question == f"{interaction['transcript']}, 맞아요? 네 또는 아니요로 대답해 주세요."
+    alarms = [
+        item["details"]
+        for stored in (tmp_path / "data").glob("skills/alarms/*.json")
+        for item in json.loads(stored.read_text())["items"]
+    ]
+    if answer == "네":
+        named = IntentMatcher(enabled_skills(load(ko_config)), "ko").match(
+            interaction["transcript"]
+        )
+        assert (named.intent, named.slots) == ("AlarmSet", {"hour": 6})
+        assert (interaction["intent"], interaction["outcome"]) == ("AlarmSet", "handled")
+        assert alarms == [{"hour": 6, "minute": 0}]
+    else:
+        assert (interaction["intent"], interaction["outcome"]) == (None, "not_understood")
+        assert reply == "알겠어요, 하지 않을게요."
+        assert alarms == []

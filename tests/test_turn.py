@@ -3,6 +3,8 @@ included; and the choice among the recogniser's hypotheses."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant import app
@@ -159,3 +161,88 @@ def test_auto_mode_does_not_decode_again_what_the_second_opinion_declined(host):
     )
     result = turn.take(heard("set a timer for 5 minutes"))
     assert result.outcome is Outcome.NOT_UNDERSTOOD and "free_decode" not in result.timings_ms
+
+
+class NoSentence:
+    """Stands in for the compiled grammar when the decoder took its way out."""
+
+    def accepts(self, text: str) -> bool:
+        return False
+
+
+def unsure_turn(host, ask_when_unsure: bool = True, sentences=EverySentence) -> Turn:
+    """A turn whose second opinion hears every command as something else."""
+    return Turn(
+        host.dispatcher,
+        host.controls,
+        sentences=lambda: sentences(),
+        second_opinion=lambda pcm: ["what time is it", ""],
+        ask_when_unsure=ask_when_unsure,
+    )
+
+
+def answering(text: str, questions: list[str]):
+    def answer(question: Reply) -> str:
+        questions.append(question.text)
+        return text
+
+    return answer
+
+
+def test_an_unsure_command_is_asked_about_and_run_after_a_yes(host):
+    questions: list[str] = []
+    result = unsure_turn(host).take(heard("set a timer for 5 minutes"), answering("yes", questions))
+    assert questions == ["Did you say: set a timer for 5 minutes? Say yes or no."]
+    assert (result.match.intent, result.outcome) == ("TimerStart", Outcome.HANDLED)
+    assert len(host.skills["timers"].store.items()) == 1
+    assert result.replies[0].text == questions[0] and len(result.replies) == 2
+
+
+@pytest.mark.parametrize("answer", ["no", "", "yes no", "um", "what time is it"])
+def test_an_unsure_command_is_not_run_without_a_clear_yes(host, answer):
+    questions: list[str] = []
+    result = unsure_turn(host).take(
+        heard("set a timer for 5 minutes"), answering(answer, questions)
+    )
+    assert len(questions) == 1
+    assert result.outcome is Outcome.NOT_UNDERSTOOD and result.match is None
+    assert result.reply.text == "Okay, I won't do that."
+    assert host.skills["timers"].store.items() == []
+
+
+def test_an_unsure_command_is_declined_without_asking_when_asking_is_off(host):
+    questions: list[str] = []
+    turn = unsure_turn(host, ask_when_unsure=False)
+    result = turn.take(heard("set a timer for 5 minutes"), answering("yes", questions))
+    assert questions == [] and result.outcome is Outcome.NOT_UNDERSTOOD
+    assert host.skills["timers"].store.items() == []
+
+
+def test_a_low_confidence_sentence_is_asked_about(host):
+    questions: list[str] = []
+    utterance = replace(heard("set a timer for 5 minutes"), confidence=0.1)
+    turn = Turn(host.dispatcher, host.controls, sentences=lambda: EverySentence())
+    result = turn.take(utterance, answering("yeah", questions))
+    assert questions and result.match.intent == "TimerStart"
+
+
+def test_speech_that_took_the_way_out_is_never_asked_about(host):
+    questions: list[str] = []
+    turn = unsure_turn(host, sentences=NoSentence)
+    result = turn.take(heard("set a timer for 5 minutes"), answering("yes", questions))
+    assert questions == [] and result.outcome is Outcome.NOT_UNDERSTOOD
+    assert host.skills["timers"].store.items() == []
+
+
+def test_the_question_and_a_yes_in_korean(tmp_path):
+    from assistant.asking import did_you_say, meant
+
+    assert did_you_say("여섯 시 에 깨워", "ko").text.startswith("여섯 시 에 깨워, 맞아요?")
+    assert [meant(a, "ko") for a in ("네", "응", "맞아요", "아니요", "네 아니", "")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

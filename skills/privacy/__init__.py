@@ -10,13 +10,13 @@ asks first, and only a clear yes deletes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from assistant.errors import JournalError
 from assistant.skillkit import Deletion, Reply, Request, Skill, SkillContext, handles
+from assistant.skillkit.answers import is_clear_yes, word_set
 from assistant.skillkit.words import day_of, time_of_day
 
 from .policy import POLICY_REPLIES, describe_policy
@@ -178,15 +178,8 @@ class Privacy(Skill):
 
     def _is_yes(self, answer: str) -> bool:
         """Only a clear yes counts: silence, "no" or anything unclear keeps the history."""
-        words = re.sub(r"[^\w\s]", " ", (answer or "").lower()).split()
-        text = " ".join(words)
-        yes = _word_set(self.text("yes_words"))
-        no = _word_set(self.text("no_words"))
-        return bool(text) and (text in yes or (words[0] in yes and not no & set(words)))
-
-
-def _word_set(listed: str) -> set[str]:
-    return {w.strip().lower() for w in listed.split(",") if w.strip()}
+        yes, no = word_set(self.text("yes_words")), word_set(self.text("no_words"))
+        return is_clear_yes(answer, yes, no)
 
 
 SKILL = Privacy

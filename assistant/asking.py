@@ -1,0 +1,55 @@
+"""Asking back: "여섯 시 에 깨워, 맞아요?" before acting on a command heard uncertainly.
+
+A command can be one of the sentences and still fall short of its standard: its words'
+confidence is low, or the second opinion heard something else (assistant.rejection). Such
+a command is not acted on by itself; when the person can answer (a voice turn), the
+assistant says what it heard and acts only on a clear yes. A mishearing then costs a
+"no" instead of an alarm at midnight, and a right command that was merely unclear still
+gets done. Only sentences of the grammar are asked about: speech the decoder took the way
+out for is declined as before, so other talk does not turn into questions.
+
+Measured on the recognition benchmark (bench/recognition.py): the figures are in
+docs/benchmarks.md under "asked back".
+"""
+
+from __future__ import annotations
+
+from assistant.skillkit import Reply
+from assistant.skillkit.answers import is_clear_yes, word_set
+
+QUESTION = {
+    "en": "Did you say: {heard}? Say yes or no.",
+    "ko": "{heard}, 맞아요? 네 또는 아니요로 대답해 주세요.",
+}
+NOT_MEANT = {
+    "en": "Okay, I won't do that.",
+    "ko": "알겠어요, 하지 않을게요.",
+}
+YES_WORDS = {
+    "en": "yes, yeah, yep, yes please, sure, right, correct, that's right, do it, go ahead",
+    "ko": "네, 예, 응, 그래, 맞아, 맞아요, 네 맞아요, 좋아, 해 줘",
+}
+NO_WORDS = {
+    "en": "no, not, nope, don't, wrong",
+    "ko": "아니, 아니요, 아니오, 싫어, 안 돼, 틀려",
+}
+
+
+def _in(table: dict[str, str], language: str) -> str:
+    return table.get(language, table["en"])
+
+
+def did_you_say(heard: str, language: str) -> Reply:
+    """The question that names what was heard, in the recogniser's words."""
+    return Reply(_in(QUESTION, language).format(heard=heard))
+
+
+def not_meant(language: str) -> Reply:
+    return Reply(_in(NOT_MEANT, language))
+
+
+def meant(answer: str, language: str) -> bool:
+    """Whether the answer to did_you_say is a clear yes."""
+    return is_clear_yes(
+        answer, word_set(_in(YES_WORDS, language)), word_set(_in(NO_WORDS, language))
+    )
