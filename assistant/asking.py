@@ -26,13 +26,17 @@ NOT_MEANT = {
     "ko": "알겠어요, 하지 않을게요.",
 }
 YES_WORDS = {
-    "en": "yes, yeah, yep, yes please, sure, right, correct, that's right, do it, go ahead",
-    "ko": "네, 예, 응, 그래, 맞아, 맞아요, 네 맞아요, 좋아, 해 줘",
+    "en": "yes, yeah, yep, yes please, sure, okay, ok, right, correct, that's right, go ahead",
+    # The Korean model has no word "맞아요": the grammar spells it "맞아 요".
+    "ko": "네, 예, 응, 그래, 맞아, 맞아 요, 좋아",
 }
 NO_WORDS = {
-    "en": "no, not, nope, don't, wrong",
+    "en": "no, not, nope, don't, wrong, wait, stop, cancel",
     "ko": "아니, 아니요, 아니오, 싫어, 안 돼, 틀려",
 }
+"""Yes and no as the grammar's answer sentences can be heard (skill system's
+SystemAnswer). Only an answer made of yes words, starting with one, counts as yes
+(assistant.skillkit.answers)."""
 
 
 def _in(table: dict[str, str], language: str) -> str:

@@ -221,6 +221,54 @@ def normalise_word(text: str) -> list[str]:
     return re.sub(r"[^\w\s']", " ", text.lower()).split()
 
 
+MAX_SPELLING_PIECES = 3
+
+
+def word_ids_of(words: list[str], vocabulary: dict[str, int]) -> list[int] | None:
+    """The model's word ids for `words` (as spelled_words spells them), or None."""
+    spelled = spelled_words(words, vocabulary)
+    return None if spelled is None else [vocabulary[w] for w in spelled]
+
+
+def spelled_words(words: list[str], vocabulary: dict[str, int]) -> list[str] | None:
+    """`words` in the model's words, or None when one cannot be said with the model.
+
+    A Korean word the model lacks is spelled with the fewest words it has: the Korean
+    model knows "이십" and "육" but not "이십육" (26), nor "마흔하나", "쉰넷" or "삼백십이",
+    so without this a timer of 26 seconds could not be said at all. The recogniser then
+    writes "이십 육", which the intent matcher joins back (assistant.typed_text)."""
+    out: list[str] = []
+    for word in words:
+        if word in vocabulary:
+            out.append(word)
+            continue
+        pieces = _known_pieces(word, vocabulary) if _is_hangul(word) else None
+        if pieces is None:
+            return None
+        out += pieces
+    return out
+
+
+def _is_hangul(word: str) -> bool:
+    return all("\uac00" <= ch <= "\ud7a3" for ch in word)
+
+
+def _known_pieces(word: str, vocabulary: dict[str, int]) -> list[str] | None:
+    """`word` as the fewest words of `vocabulary` (at most MAX_SPELLING_PIECES), or None."""
+    best: dict[int, list[str]] = {0: []}  # the fewest pieces that spell word[:end]
+    for end in range(1, len(word) + 1):
+        # Longer pieces first among equals: "이십 육", not "이 십육".
+        spellings = [
+            [*best[start], word[start:end]]
+            for start in range(end - 1, -1, -1)
+            if start in best and word[start:end] in vocabulary
+        ]
+        if spellings:
+            best[end] = min(spellings, key=len)
+    found = best.get(len(word))
+    return found if found is not None and len(found) <= MAX_SPELLING_PIECES else None
+
+
 def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary) -> WordGraph:
     """Walk (fragment state, unfinished word) pairs; a word whose id is unknown ends its path.
 
@@ -244,14 +292,14 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
             pieces = re.split(r"\s+", joined)
             complete, rest = [p for p in pieces[:-1] if p], pieces[-1]
             words = [w for piece in complete for w in normalise_word(piece)]
-            word_ids = [vocabulary.get(w) for w in words]
-            if None in word_ids:
+            word_ids = word_ids_of(words, vocabulary)
+            if word_ids is None:
                 continue
             key = (target, rest)
             if key not in ids:
                 ids[key] = graph.new_state()
                 todo.append(key)
-            _path(graph, here, ids[key], word_ids, cost)  # type: ignore[arg-type]
+            _path(graph, here, ids[key], word_ids, cost)
     return graph
 
 
@@ -271,15 +319,14 @@ def _choice_costs(choices, first_preferred: bool) -> list[float]:
 
 
 def _finish(graph: WordGraph, state: int, pending: str, vocabulary) -> None:
-    words = normalise_word(pending)
-    word_ids = [vocabulary.get(w) for w in words]
-    if None in word_ids:
+    word_ids = word_ids_of(normalise_word(pending), vocabulary)
+    if word_ids is None:
         return
     if not word_ids:
         graph.finals.add(state)
         return
     end = graph.new_state()
-    _path(graph, state, end, word_ids)  # type: ignore[arg-type]
+    _path(graph, state, end, word_ids)
     graph.finals.add(end)
 
 

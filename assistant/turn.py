@@ -53,8 +53,8 @@ class Understood:
     """Heard, but not one of the sentences (or not sure enough): act on nothing."""
     second_opinion_ms: float | None = None
     """Milliseconds spent decoding the copies for the second opinion, when it was asked."""
-    unsure: bool = False
-    """Declined, but one of the sentences: worth asking the person about."""
+    unsure: IntentMatch | None = None
+    """Declined, but one of the sentences (this intent): worth asking the person about."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class Turn:
             return Understood(verdict.text, second_opinion_ms=checked_ms)
         if may_ask and worth_asking(verdict):
             return Understood(
-                verdict.text, declined=True, second_opinion_ms=checked_ms, unsure=True
+                verdict.text, declined=True, second_opinion_ms=checked_ms, unsure=verdict.match
             )
         if verdict.verdict is Verdict.UNCONFIRMED:
             # Declined outright: auto mode's free decoding would act on the mishearing
@@ -182,9 +182,10 @@ class Turn:
                 if spent_ms is not None:
                     timings[stage] = spent_ms
             text, source = understood.text, source or Source.VOICE
-            if understood.unsure and answer is not None:
+            unsure = understood.unsure
+            if unsure and answer is not None and self._may_run(unsure, permit):
                 asked.append(did_you_say(text, self.dispatcher.language))
-                if not meant(answer(asked[0]), self.dispatcher.language):
+                if not self._said_yes(asked[0], answer):
                     return self._declined(
                         text, timings, [*asked, not_meant(self.dispatcher.language)]
                     )
@@ -201,6 +202,19 @@ class Turn:
         if not any(r.private for r in replies):
             self.controls.last_reply = replies[-1].text
         return TurnResult(text, dispatched.match, outcome, replies[-1], tuple(replies), timings)
+
+    @staticmethod
+    def _may_run(match: IntentMatch, permit: Permit | None) -> bool:
+        """Whether the asker may run `match` at all: no point asking about it otherwise."""
+        return permit is None or permit(match) is None
+
+    def _said_yes(self, question: Reply, answer: AnswerFn) -> bool:
+        """Ask; True on a clear yes. The question is no reply worth repeating: "repeat
+        that" after a yes means what came before it."""
+        before = self.controls.last_reply
+        said = answer(question)
+        self.controls.last_reply = before
+        return meant(said, self.dispatcher.language)
 
     def _declined(
         self, heard: str, timings: dict[str, float], replies: list[Reply] | None = None

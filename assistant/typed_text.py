@@ -6,6 +6,11 @@ the word before ("일곱시에", "몇 시예요", "7시에"). Each typed word th
 know is cut into two or three words they do (an ending that only exists glued, such as
 이야, becomes its spoken form, 야), and every way of cutting is tried, fewest cuts first;
 a word they do not know typed apart from the next is joined to it ("도와 줘" → "도와줘").
+
+The recogniser writes apart what its model has no single word for: the compiled grammar
+spells "이십육" (26) as "이십 육" (assistant.grammar_fst.word_ids_of). So the last variant
+joins every pair of neighbours that makes a word the templates know ("이십 육" → "이십육",
+"칠백 삼십 구" → "칠백삼십구").
 """
 
 from __future__ import annotations
@@ -30,7 +35,20 @@ def korean_variants(text: str, known: frozenset[str]) -> list[str]:
     words = _joined(_DIGITS_GLUED.sub(" ", _PUNCTUATION.sub("", text)).split(), known)
     choices = [_cuts(word, known) for word in words]
     variants = (" ".join(words) for words in itertools.product(*choices))
-    return [v for v in itertools.islice(variants, MAX_VARIANTS) if v != text]
+    found = [v for v in itertools.islice(variants, MAX_VARIANTS) if v != text]
+    glued = " ".join(_glued(text.split(), known))
+    return found + [glued] if glued != text and glued not in found else found
+
+
+def _glued(words: list[str], known: frozenset[str]) -> list[str]:
+    """Neighbours joined wherever together they make a word the templates know."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1] + word in known:
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
 
 
 def _joined(words: list[str], known: frozenset[str]) -> list[str]:

@@ -17,9 +17,12 @@ from conftest import ASSISTANT, REPO
 class Running:
     """`assistant run --json` in the background; stdout and stderr collected by line."""
 
-    def __init__(self, config: Path, env: dict[str, str], log_level: str = "info") -> None:
+    def __init__(
+        self, config: Path, env: dict[str, str], log_level: str = "info", json: bool = True
+    ) -> None:
+        options = ["--json"] if json else []
         self.process = subprocess.Popen(
-            [*ASSISTANT, "--log-level", log_level, "--config", str(config), "run", "--json"],
+            [*ASSISTANT, "--log-level", log_level, "--config", str(config), "run", *options],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **env}, cwd=REPO,
         )  # fmt: skip

@@ -202,3 +202,34 @@ def test_a_fuzzy_match_answers_questions_and_says_so(english):
     match = english.match("what are my alarms")
     assert match == IntentMatch("AlarmList", "alarms") and match.fuzzy
     assert english.match_strict("what are my alarms") is None
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        # The recogniser writes a number its model has no single word for in pieces
+        # (assistant.grammar_fst.spelled_words); the matcher joins them back.
+        ("이십 육 초 타이머 맞춰 줘", ("TimerStart", {"seconds": 26})),
+        ("마흔 하나 분 타이머 맞춰 줘", ("TimerStart", {"minutes": 41})),
+        ("삼백 십이 의 삼백 십이 퍼센트 은 얼마 예요", ("MathPercent", {"a": 312, "b": 312})),
+        ("섭씨 칠백 삼십 구 도 를 화씨로 좀 바꿔", ("MathConvert", {"value": 739})),
+    ],
+)
+def test_a_korean_number_heard_in_pieces_is_read_whole(korean, heard, expected):
+    found = korean.match_strict(heard)
+    assert found is not None, heard
+    intent, slots = expected
+    assert found.intent == intent and slots.items() <= found.slots.items()
+
+
+def test_a_word_the_model_lacks_is_spelled_with_the_fewest_words_it_has():
+    from assistant.grammar_fst import spelled_words
+
+    vocabulary = {
+        w: i for i, w in enumerate(["이", "십", "이십", "육", "십육", "칠백", "삼십", "구"])
+    }
+    assert spelled_words(["이십육"], vocabulary) == ["이십", "육"]  # not "이 십육"
+    assert spelled_words(["칠백삼십구", "구"], vocabulary) == ["칠백", "삼십", "구", "구"]
+    assert spelled_words(["이십칠"], vocabulary) is None  # 칠 is not a word of this model
+    assert spelled_words(["timers"], {"timer": 1, "s": 2}) is None  # only Korean is spelled
+    assert spelled_words(["이이이이"], vocabulary) is None  # more than three pieces

@@ -198,7 +198,9 @@ def test_an_unsure_command_is_asked_about_and_run_after_a_yes(host):
     assert result.replies[0].text == questions[0] and len(result.replies) == 2
 
 
-@pytest.mark.parametrize("answer", ["no", "", "yes no", "um", "what time is it"])
+@pytest.mark.parametrize(
+    "answer", ["no", "", "yes no", "um", "what time is it", "yes wait", "yes don\u2019t", "please"]
+)
 def test_an_unsure_command_is_not_run_without_a_clear_yes(host, answer):
     questions: list[str] = []
     result = unsure_turn(host).take(
@@ -238,11 +240,30 @@ def test_the_question_and_a_yes_in_korean(tmp_path):
     from assistant.asking import did_you_say, meant
 
     assert did_you_say("여섯 시 에 깨워", "ko").text.startswith("여섯 시 에 깨워, 맞아요?")
-    assert [meant(a, "ko") for a in ("네", "응", "맞아요", "아니요", "네 아니", "")] == [
-        True,
-        True,
-        True,
-        False,
-        False,
-        False,
-    ]
+    yes = ("네", "응", "맞아 요", "네 맞아")
+    # The decoder's way out spells what is not a sentence in syllables: "아니요" said
+    # after a stray "네" arrives as "네 아 니 요", talk as "네 그 래 서".
+    no = ("아니요", "네 아니", "", "네 아 니 요", "네 그 래 서", "네 안 돼", "요")
+    assert [meant(a, "ko") for a in yes] == [True] * len(yes)
+    assert [meant(a, "ko") for a in no] == [False] * len(no)
+
+
+def test_repeat_that_after_a_yes_repeats_what_came_before_the_question(host):
+    host.controls.last_reply = "2 plus 2 is 4."
+
+    def answer(question: Reply) -> str:
+        host.controls.last_reply = question.text  # as the voice loop does when it speaks
+        return "yes"
+
+    result = unsure_turn(host).take(heard("repeat that"), answer)
+    assert result.match.intent == "SystemRepeat" and result.reply.text == "2 plus 2 is 4."
+
+
+def test_a_command_the_asker_may_not_run_is_declined_without_a_question(host):
+    questions: list[str] = []
+    refuse = lambda match: "Sorry, that can't be done from this speaker."  # noqa: E731
+    result = unsure_turn(host).take(
+        heard("set a timer for 5 minutes"), answering("yes", questions), permit=refuse
+    )
+    assert questions == [] and result.outcome is Outcome.NOT_UNDERSTOOD
+    assert host.skills["timers"].store.items() == []

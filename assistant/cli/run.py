@@ -91,8 +91,11 @@ def serve_microphone(args: argparse.Namespace, watcher: Watcher) -> int:
     def tell(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
+    # Replies echo what was said ("Deleted: …", "Did you say: …?"). As a service, stdout is
+    # the system journal: replies are printed only to a terminal, or when --json asks.
+    shown = watcher if args.json or sys.stdout.isatty() else None
     config = app.command_config(args)
-    service = Service(args.config, make_audio, config=config, watcher=watcher, tell=tell)
+    service = Service(args.config, make_audio, config=config, watcher=shown, tell=tell)
     service.install_signal_handlers()
     service.serve()
     return 0
