@@ -8,8 +8,10 @@ assistant says what it heard and acts only on a clear yes. A mishearing then cos
 gets done. Only sentences of the grammar are asked about: speech the decoder took the way
 out for is declined as before, so other talk does not turn into questions.
 
-Measured on the recognition benchmark (bench/recognition.py): the figures are in
-docs/benchmarks.md under "asked back".
+Measured on the recognition benchmark (bench/recognition.py; docs/benchmarks.md, "Asked
+back"): of 182 espeak-ng Korean commands, 39 are right at once and 7 more are named by the
+question (25.3% in all); 9 questions name something else and are answered no; no sentence
+of the 124 of other talk is asked about.
 """
 
 from __future__ import annotations

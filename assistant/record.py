@@ -22,7 +22,9 @@ class Outcome(StrEnum):
     NO_SPEECH = "no_speech"
     CANCELLED = "cancelled"
     DECLINED = "declined"
-    """Understood, but the speaker it came from may not ask for it (docs/wyoming.md)."""
+    """Not carried out although a person asked: the speaker it came from may not ask for
+    it (docs/wyoming.md), or, asked whether it was heard right, the person did not say
+    yes (assistant.asking)."""
 
 
 class Source(StrEnum):

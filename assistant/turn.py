@@ -115,12 +115,14 @@ class Turn:
         may_ask: bool = False,
     ) -> Understood:
         """The sentence to act on, or a decline. An `answer` to a question (yes or no) is
-        taken as the best hypothesis that parses, else as heard: the asker judges it. A
+        taken as heard (the best hypothesis): the asker judges it. A
         command must pass rejection; when it falls short and `may_ask`, it comes back
         `unsure`; else in `auto` mode, when it does not, the audio is decoded again in
         free mode."""
         if answer:
-            return Understood(self._first_understood(utterance.hypotheses) or utterance.text)
+            # The best hypothesis only: a yes among the alternatives must not outvote
+            # what was most likely said ("not yet", then "yes").
+            return Understood(utterance.text)
         verdict = recognise(
             utterance.hypotheses,
             utterance.confidence,
@@ -186,9 +188,7 @@ class Turn:
             if unsure and answer is not None and self._may_run(unsure, permit):
                 asked.append(did_you_say(text, self.dispatcher.language))
                 if not self._said_yes(asked[0], answer):
-                    return self._declined(
-                        text, timings, [*asked, not_meant(self.dispatcher.language)]
-                    )
+                    return self._not_meant(text, timings, asked[0])
             elif understood.declined:
                 return self._declined(text, timings)
         else:
@@ -216,14 +216,19 @@ class Turn:
         self.controls.last_reply = before
         return meant(said, self.dispatcher.language)
 
-    def _declined(
-        self, heard: str, timings: dict[str, float], replies: list[Reply] | None = None
-    ) -> TurnResult:
-        """Speech that is not one of the sentences, or not what the person meant: act on
-        nothing; `replies` default to an apology."""
-        replies = replies or [Reply(apology("not_understood", self.dispatcher.language))]
-        self.controls.last_reply = replies[-1].text
-        return TurnResult(heard, None, Outcome.NOT_UNDERSTOOD, replies[-1], tuple(replies), timings)
+    def _declined(self, heard: str, timings: dict[str, float]) -> TurnResult:
+        """Speech that is not one of the sentences: say sorry, act on nothing."""
+        reply = Reply(apology("not_understood", self.dispatcher.language))
+        self.controls.last_reply = reply.text
+        return TurnResult(heard, None, Outcome.NOT_UNDERSTOOD, reply, (reply,), timings)
+
+    def _not_meant(self, heard: str, timings: dict[str, float], question: Reply) -> TurnResult:
+        """Asked about and not confirmed: act on nothing. `declined`, not `not_understood`:
+        a person spoke and answered, so it is no false wake, and "delete what I just said"
+        finds it."""
+        reply = not_meant(self.dispatcher.language)
+        self.controls.last_reply = reply.text
+        return TurnResult(heard, None, Outcome.DECLINED, reply, (question, reply), timings)
 
     def _follow_up(
         self, dispatched: Dispatched, answer: AnswerFn | None

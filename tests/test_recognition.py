@@ -67,9 +67,14 @@ def test_questions_and_other_talk_never_trigger_an_action(tmp_path, ko_config, s
     assert {(i["intent"], i["outcome"]) for i in asked} <= {
         ("ClockTime", "handled"),
         (None, "not_understood"),
+        (None, "declined"),  # asked about, and answered no
     }
     assert any(i["intent"] == "ClockTime" for i in asked)
-    answered = [(i["transcript"], i["intent"]) for i in talked if i["outcome"] != "not_understood"]
+    answered = [
+        (i["transcript"], i["intent"])
+        for i in talked
+        if i["outcome"] not in ("not_understood", "declined")
+    ]
     assert answered == []
 
     data = tmp_path / "data"
@@ -282,6 +287,6 @@ def test_an_unsure_command_is_asked_about_and_only_a_yes_runs_it(tmp_path, ko_co
         assert (interaction["intent"], interaction["outcome"]) == ("AlarmSet", "handled")
         assert alarms == [{"hour": 6, "minute": 0}]
     else:
-        assert (interaction["intent"], interaction["outcome"]) == (None, "not_understood")
+        assert (interaction["intent"], interaction["outcome"]) == (None, "declined")
         assert reply == "알겠어요, 하지 않을게요."
         assert alarms == []

@@ -207,7 +207,8 @@ def test_an_unsure_command_is_not_run_without_a_clear_yes(host, answer):
         heard("set a timer for 5 minutes"), answering(answer, questions)
     )
     assert len(questions) == 1
-    assert result.outcome is Outcome.NOT_UNDERSTOOD and result.match is None
+    # declined, not not_understood: a person spoke and answered (no false wake)
+    assert result.outcome is Outcome.DECLINED and result.match is None
     assert result.reply.text == "Okay, I won't do that."
     assert host.skills["timers"].store.items() == []
 
@@ -267,3 +268,16 @@ def test_a_command_the_asker_may_not_run_is_declined_without_a_question(host):
     )
     assert questions == [] and result.outcome is Outcome.NOT_UNDERSTOOD
     assert host.skills["timers"].store.items() == []
+
+
+def test_an_answer_is_the_best_hypothesis_not_a_yes_further_down(host):
+    turn = turn_of(host, mode="free")
+    assert turn.understand(heard("not yet", "yes"), answer=True).text == "not yet"
+
+
+def test_a_command_answered_no_is_no_false_wake(host):
+    """ "Delete what I just said" skips false wakes: a person who spoke and answered no
+    must still find what they said."""
+    result = unsure_turn(host).take(heard("set a timer for 5 minutes"), answering("no", []))
+    kept = Interaction(source=Source.VOICE, transcript=result.transcript, outcome=result.outcome)
+    assert not kept.is_false_wake
