@@ -224,10 +224,21 @@ def normalise_word(text: str) -> list[str]:
 MAX_SPELLING_PIECES = 3
 
 
-def word_ids_of(words: list[str], vocabulary: dict[str, int]) -> list[int] | None:
-    """The model's word ids for `words` (as spelled_words spells them), or None."""
-    spelled = spelled_words(words, vocabulary)
-    return None if spelled is None else [vocabulary[w] for w in spelled]
+def word_ids_of(
+    words: list[str], vocabulary: dict[str, int], memo: dict[str, list[int] | None]
+) -> list[int] | None:
+    """The model's word ids for `words` (as spelled_words spells them), or None. `memo`
+    keeps each word's ids: a build says the same words tens of thousands of times."""
+    ids: list[int] = []
+    for word in words:
+        if word not in memo:
+            spelled = spelled_words([word], vocabulary)
+            memo[word] = None if spelled is None else [vocabulary[w] for w in spelled]
+        found = memo[word]
+        if found is None:
+            return None
+        ids += found
+    return ids
 
 
 def spelled_words(words: list[str], vocabulary: dict[str, int]) -> list[str] | None:
@@ -276,13 +287,14 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
     probability: without it a sentence with 24 × 60 variants (an alarm time) would weigh as much
     as "그만", and the decoder would stretch any audio into a long alarm sentence."""
     graph = WordGraph()
+    said: dict[str, list[int] | None] = {}
     ids: dict[tuple[int, str], int] = {(start, ""): graph.start}
     todo = [(start, "")]
     while todo:
         state, pending = todo.pop()
         here = ids[(state, pending)]
         if state == final:
-            _finish(graph, here, pending, vocabulary)
+            _finish(graph, here, word_ids_of(normalise_word(pending), vocabulary, said))
         choices = fragments.arcs.get(state, ())
         preferred = state != start and state not in fragments.uniform
         costs = _choice_costs(choices, first_preferred=preferred)
@@ -292,7 +304,7 @@ def to_word_graph(fragments: _FragmentGraph, start: int, final: int, vocabulary)
             pieces = re.split(r"\s+", joined)
             complete, rest = [p for p in pieces[:-1] if p], pieces[-1]
             words = [w for piece in complete for w in normalise_word(piece)]
-            word_ids = word_ids_of(words, vocabulary)
+            word_ids = word_ids_of(words, vocabulary, said)
             if word_ids is None:
                 continue
             key = (target, rest)
@@ -318,8 +330,7 @@ def _choice_costs(choices, first_preferred: bool) -> list[float]:
     return [math.log(2) if i == preferred else rest for i in range(count)]
 
 
-def _finish(graph: WordGraph, state: int, pending: str, vocabulary) -> None:
-    word_ids = word_ids_of(normalise_word(pending), vocabulary)
+def _finish(graph: WordGraph, state: int, word_ids: list[int] | None) -> None:
     if word_ids is None:
         return
     if not word_ids:

@@ -115,10 +115,9 @@ class Turn:
         may_ask: bool = False,
     ) -> Understood:
         """The sentence to act on, or a decline. An `answer` to a question (yes or no) is
-        taken as heard (the best hypothesis): the asker judges it. A
-        command must pass rejection; when it falls short and `may_ask`, it comes back
-        `unsure`; else in `auto` mode, when it does not, the audio is decoded again in
-        free mode."""
+        taken as heard (the best hypothesis): the asker judges it. A command must pass
+        rejection; a sentence that falls short comes back `unsure` when `may_ask`, and
+        otherwise, in `auto` mode, what is no sentence is decoded again in free mode."""
         if answer:
             # The best hypothesis only: a yes among the alternatives must not outvote
             # what was most likely said ("not yet", then "yes").
