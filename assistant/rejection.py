@@ -22,7 +22,7 @@ assistant.asking) instead of declined.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +98,16 @@ def agrees(match: IntentMatch, others: list[str], parse: Callable[[str], Any]) -
         if found is not None and (found.intent, found.slots) == (match.intent, match.slots):
             return True
     return False
+
+
+def confirmed(
+    understanding: Understanding, others: list[str], parse: Callable[[str], Any]
+) -> Understanding:
+    """`understanding` after the second opinion: an accepted sentence none of `others`
+    means as well (`agrees`) becomes UNCONFIRMED."""
+    if understanding.accepted and not agrees(understanding.match, others, parse):
+        return replace(understanding, verdict=Verdict.UNCONFIRMED)
+    return understanding
 
 
 def worth_asking(understanding: Understanding) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.asking import did_you_say, meant, not_meant
@@ -23,7 +23,7 @@ from assistant.dispatch import apology
 from assistant.listen import Utterance
 from assistant.measure import ms_since
 from assistant.record import Outcome, Source
-from assistant.rejection import Thresholds, Verdict, agrees, recognise, worth_asking
+from assistant.rejection import Thresholds, Verdict, confirmed, recognise, worth_asking
 from assistant.second_opinion import heard_by_copies
 from assistant.skillkit import Reply
 
@@ -130,10 +130,10 @@ class Turn:
             self.thresholds,
         )
         checked_ms = None
-        if verdict.accepted and second_opinion:
-            confirmed, checked_ms = self._confirm(verdict.match, utterance)
-            if not confirmed:
-                verdict = replace(verdict, verdict=Verdict.UNCONFIRMED)
+        copies = self._copies_for(utterance) if second_opinion else None
+        if verdict.accepted and copies is not None:
+            others, checked_ms = heard_by_copies(utterance, copies)
+            verdict = confirmed(verdict, others, self.dispatcher.matcher.match_strict)
         if verdict.accepted:
             return Understood(verdict.text, second_opinion_ms=checked_ms)
         if may_ask and worth_asking(verdict):
@@ -151,13 +151,12 @@ class Turn:
             return Understood(text or heard, ms_since(started), declined=text is None)
         return Understood(heard, declined=True)
 
-    def _confirm(self, match: IntentMatch, utterance: Utterance) -> tuple[bool, float | None]:
-        """Whether the second opinion agrees with `match` (True when there is none to ask:
-        no compiled grammar, or none configured), and the milliseconds it took."""
-        if self.second_opinion is None or self.sentences() is None or not utterance.pcm:
-            return True, None
-        others, spent_ms = heard_by_copies(utterance, self.second_opinion)
-        return agrees(match, others, self.dispatcher.matcher.match_strict), spent_ms
+    def _copies_for(self, utterance: Utterance) -> DecodeFn | None:
+        """The second opinion to ask, if any: one configured, a compiled grammar to
+        decode the copies with, and audio to copy."""
+        if self.sentences() is None or not utterance.pcm:
+            return None
+        return self.second_opinion
 
     def take(
         self,

@@ -36,27 +36,16 @@ def korean_variants(text: str, known: frozenset[str]) -> list[str]:
     choices = [_cuts(word, known) for word in words]
     variants = (" ".join(words) for words in itertools.product(*choices))
     found = [v for v in itertools.islice(variants, MAX_VARIANTS) if v != text]
-    glued = " ".join(_glued(text.split(), known))
+    glued = " ".join(_joined(text.split(), known, known_too=True))
     return found + [glued] if glued != text and glued not in found else found
 
 
-def _glued(words: list[str], known: frozenset[str]) -> list[str]:
-    """Neighbours joined wherever together they make a word the templates know."""
-    out: list[str] = []
-    for word in words:
-        if out and out[-1] + word in known:
-            out[-1] += word
-        else:
-            out.append(word)
-    return out
-
-
-def _joined(words: list[str], known: frozenset[str]) -> list[str]:
+def _joined(words: list[str], known: frozenset[str], known_too: bool = False) -> list[str]:
     """A word the templates do not know glued to the next, when that makes one they do
-    ("도와 줘" → "도와줘")."""
+    ("도와 줘" → "도와줘"); `known_too`: any two neighbours that do ("이십 육" → "이십육")."""
     out: list[str] = []
     for word in words:
-        if out and out[-1] not in known and out[-1] + word in known:
+        if out and (known_too or out[-1] not in known) and out[-1] + word in known:
             out[-1] += word
         else:
             out.append(word)

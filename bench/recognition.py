@@ -26,7 +26,7 @@ import random
 import resource
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -195,9 +195,8 @@ def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> d
     from assistant.listen import CommandListener
     from assistant.rejection import (
         Thresholds,
-        Verdict,
-        agrees,
         changes_state,
+        confirmed,
         recognise,
         worth_asking,
     )
@@ -220,8 +219,7 @@ def _listen(model, grammar, matcher, config, clip: Clip, live: bool = True) -> d
     if understood.accepted and opinion:
         # As the assistant does (assistant.turn).
         others, second_opinion_ms = heard_by_copies(utterance, opinion)
-        if not agrees(understood.match, others, matcher.match_strict):
-            understood = replace(understood, verdict=Verdict.UNCONFIRMED)
+        understood = confirmed(understood, others, matcher.match_strict)
     decided = time.perf_counter() - began
     # The rule before the second opinion, on the same decode: its thresholds, no copies.
     before = recognise(
